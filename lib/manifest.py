@@ -1,0 +1,193 @@
+"""Read cancel manifests from OSS with the official SDK (alibabacloud-oss-v2), streamed line by line.
+
+A text manifest is never held whole in memory: bytes are decoded incrementally and handed to the request builder a
+line at a time, so a 100,000-line manifest costs the item list, not the file. A JSON manifest must be parsed whole
+and is therefore capped at ``JSON_MANIFEST_MAX_BYTES``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ipaddress
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit
+
+from lib.config import Credentials
+from lib.errors import BadRequestError, ConfigurationError
+from lib.triggers import OssObjectRef
+
+JSON_MANIFEST_MAX_BYTES = 32 * 1024 * 1024
+_CHUNK_BYTES = 64 * 1024
+_clients: dict[tuple[str, str, str], Any] = {}
+
+
+class ManifestReadError(Exception):
+    """A transient failure reading a manifest (network, 5xx): the invocation fails so FC retries the event."""
+
+
+def _uses_path_style(endpoint: str) -> bool:
+    """Buckets cannot be virtual hosts of an IP address or localhost (the local cloud), so use path style there."""
+    host = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def oss_client(endpoint: str, region: str, credentials: Credentials) -> Any:
+    """One OSS client per (endpoint, credentials); rebuilt when FC rotates the STS token."""
+    key = (endpoint, credentials.access_key_id, credentials.security_token)
+    client = _clients.get(key)
+    if client is None:
+        import alibabacloud_oss_v2 as oss
+
+        provider = oss.credentials.StaticCredentialsProvider(
+            credentials.access_key_id, credentials.access_key_secret, credentials.security_token or None
+        )
+        config = oss.config.Config(
+            region=region,
+            endpoint=endpoint,
+            credentials_provider=provider,
+            use_path_style=_uses_path_style(endpoint),
+            connect_timeout=5,
+            readwrite_timeout=20,
+        )
+        _clients.clear()
+        client = oss.Client(config)
+        _clients[key] = client
+    return client
+
+
+def _service_error(exc: Exception) -> Any:
+    """The OSS ServiceError inside an SDK exception chain, if any."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if getattr(exc, "status_code", None) and getattr(exc, "code", None) is not None:
+            return exc
+        unwrap = getattr(exc, "unwrap", None)
+        exc = unwrap() if callable(unwrap) else None
+        seen += 1
+    return None
+
+
+def _open(client: Any, bucket: str, key: str) -> Any:
+    import alibabacloud_oss_v2 as oss
+
+    return client.get_object(oss.GetObjectRequest(bucket=bucket, key=key))
+
+
+def open_manifest(client: Any, ref: OssObjectRef) -> Any:
+    """GetObject, trying the key as given and then URL-decoded (OSS event keys are not documented as encoded)."""
+    candidates = [ref.key]
+    decoded = unquote_plus(ref.key)
+    if decoded != ref.key:
+        candidates.append(decoded)
+    for index, key in enumerate(candidates):
+        try:
+            return _open(client, ref.bucket, key)
+        except Exception as exc:
+            error = _service_error(exc)
+            code = getattr(error, "code", None) if error is not None else None
+            status = int(getattr(error, "status_code", 0) or 0) if error is not None else 0
+            if code in ("NoSuchKey", "NoSuchBucket") or status == 404:
+                if index + 1 < len(candidates):
+                    continue
+                raise BadRequestError(
+                    "ManifestNotFound",
+                    f"manifest oss://{ref.bucket}/{ref.key} does not exist ({code or status})",
+                ) from None
+            if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status == 403:
+                raise ConfigurationError(
+                    "ManifestAccessDenied",
+                    f"the function's role may not read oss://{ref.bucket}/{ref.key} ({code}); grant oss:GetObject",
+                ) from None
+            raise ManifestReadError(
+                f"reading oss://{ref.bucket}/{ref.key} failed: {code or type(exc).__name__}"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _chunks(result: Any, ref: OssObjectRef, max_bytes: int) -> Iterator[bytes]:
+    total = 0
+    try:
+        for chunk in result.body.iter_bytes(block_size=_CHUNK_BYTES):
+            total += len(chunk)
+            if total > max_bytes:
+                raise BadRequestError(
+                    "ManifestTooLarge",
+                    f"manifest oss://{ref.bucket}/{ref.key} is larger than the limit of {max_bytes} bytes",
+                )
+            yield chunk
+    except BadRequestError:
+        raise
+    except Exception as exc:
+        raise ManifestReadError(
+            f"reading oss://{ref.bucket}/{ref.key} failed: {type(exc).__name__}"
+        ) from None
+    finally:
+        result.body.close()
+
+
+def _lines(chunks: Iterator[bytes], ref: OssObjectRef) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending = ""
+    try:
+        for chunk in chunks:
+            pending += decoder.decode(chunk)
+            *complete, pending = pending.split("\n")
+            yield from complete
+        pending += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise BadRequestError(
+            "InvalidEncoding", f"manifest oss://{ref.bucket}/{ref.key} is not UTF-8 text"
+        ) from None
+    if pending:
+        yield pending
+
+
+def read_manifest(client: Any, ref: OssObjectRef, builder: Any, *, max_bytes: int) -> None:
+    """Feed one manifest into ``builder`` (a CancelRequestBuilder): JSON whole, text line by line."""
+    if ref.size is not None and ref.size > max_bytes:
+        raise BadRequestError(
+            "ManifestTooLarge",
+            f"manifest oss://{ref.bucket}/{ref.key} is {ref.size} bytes; limit {max_bytes}",
+        )
+    result = open_manifest(client, ref)
+    chunks = _chunks(result, ref, max_bytes)
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if first.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            break
+    head = first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    source = f"oss://{ref.bucket}/{ref.key}"
+    if head in (b"{", b"["):
+        body = bytearray(first)
+        for chunk in chunks:
+            body += chunk
+            if len(body) > JSON_MANIFEST_MAX_BYTES:
+                raise BadRequestError(
+                    "ManifestTooLarge",
+                    f"JSON manifest {source} exceeds {JSON_MANIFEST_MAX_BYTES} bytes; use one item per line",
+                )
+        try:
+            document = json.loads(bytes(body).decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise BadRequestError(
+                "InvalidJson", f"manifest {source} is not valid JSON: {exc}"[:300]
+            ) from None
+        builder.add_json(document, source)
+        return
+
+    def all_chunks() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    builder.add_text_lines(_lines(all_chunks(), ref), source)
+
+
