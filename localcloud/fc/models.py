@@ -1,0 +1,492 @@
+"""FcBackend: the project's function as the local Function Compute runs it (no HTTP here).
+
+It reads ``s.yaml``, keeps warm instances (worker processes), runs sync and async invocations with FC's retry
+and destination rules, records every attempt with its logs, and wires the function to the local MNS topics and
+OSS buckets its triggers name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import math
+import os
+import random
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localcloud.fc.config import (
+    Destination,
+    FunctionConfig,
+    function_name_from_arn,
+    load_function_config,
+)
+from localcloud.fc.records import InvocationRecord, destination_record, framed_logs, new_request_id
+from localcloud.fc.runtime import PACKAGE_ROOT, Instance, InstancePool, InstanceSpec
+from localcloud.fc.scheduler import DelayedExecutor
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_INSTANCES = 4
+STS_TTL_SECONDS = 36 * 3600
+"""FC's role credentials are "valid for 36 hours"."""
+MNS_BACKOFF_RETRIES = 3
+MNS_EXPONENTIAL_RETRIES = 176
+_PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass
+class _AsyncJob:
+    request_id: str
+    event: bytes
+    source: str
+    trigger: str | None
+    max_retries: int
+    delay: Callable[[int], float]
+    generation: int
+    attempt: int = 0
+
+
+@dataclass
+class _Overrides:
+    env: dict[str, str | None] = field(default_factory=dict)
+    timeout_s: float | None = None
+
+
+class FcBackend:
+    """The local FC for one function. Python API for tests: see the README's local-cloud section."""
+
+    def __init__(self, cloud: LocalCloud, function_env: dict[str, str] | None = None) -> None:
+        self.cloud = cloud
+        self.function_env = dict(function_env or {})
+        self.retry_delay_scale = 0.01
+        """Real retry delays (10–20 s, MNS decay up to 512 s) are multiplied by this."""
+        self.sts_ttl_seconds: float = STS_TTL_SECONDS
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._active = 0
+        self._generation = 0
+        self._records: list[InvocationRecord] = []
+        self._overrides = _Overrides()
+        self._tmp = Path(tempfile.mkdtemp(prefix="localcloud-fc-"))
+        (self._tmp / "home").mkdir()
+        self._log_seq = itertools.count(1)
+        self.config: FunctionConfig = self._load_config()
+        self._pool = InstancePool(self._start_instance, DEFAULT_MAX_INSTANCES)
+        self._executor = DelayedExecutor(DEFAULT_MAX_INSTANCES)
+        self._wired = False
+
+    # -- identity --------------------------------------------------------------------------------------------
+    @property
+    def service_name(self) -> str:
+        """FC 3.0 has no services; aliyun-fc2 needs one, so the s.yaml project ``name`` plays that role."""
+        return self.config.project_name
+
+    @property
+    def function_name(self) -> str:
+        return self.config.function_name
+
+    @property
+    def function_arn(self) -> str:
+        return f"acs:fc:{self.cloud.region}:{self.cloud.account_id}:functions/{self.function_name}"
+
+    @property
+    def timeout(self) -> float:
+        return self._overrides.timeout_s if self._overrides.timeout_s is not None else self.config.timeout_s
+
+    @property
+    def instances(self) -> int:
+        """Live instances (warm or busy)."""
+        return self._pool.size
+
+    @property
+    def max_instances(self) -> int:
+        return self._pool.max_instances
+
+    @max_instances.setter
+    def max_instances(self, value: int) -> None:
+        self._pool.max_instances = value
+        self._executor.threads = value
+
+    # -- configuration for tests -----------------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        """The function's own variables: s.yaml, local endpoints, ``function_env``, then :meth:`set_env`."""
+        env = dict(self.config.environment)
+        env.update(self._endpoint_env())
+        env.update(self.function_env)
+        for key, value in self._overrides.env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def set_env(self, **variables: str | None) -> None:
+        """Override function variables (``None`` removes one); instances restart so the change is seen."""
+        with self._lock:
+            self._overrides.env.update({k: None if v is None else str(v) for k, v in variables.items()})
+        self._pool.recycle()
+        if self._wired:
+            self._create_resources()
+
+    def set_timeout(self, seconds: float) -> None:
+        """Override the function timeout (fractions allowed for fast tests); instances restart."""
+        if seconds <= 0:
+            raise ValueError("timeout must be positive")
+        with self._lock:
+            self._overrides.timeout_s = float(seconds)
+        self._pool.recycle()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def _load_config(self) -> FunctionConfig:
+        return load_function_config(
+            self.cloud.project_dir,
+            region=self.cloud.region,
+            config_values={
+                "AccountID": self.cloud.account_id,
+                "AccessKeyID": self.cloud.access_key_id,
+                "AccessKeySecret": self.cloud.access_key_secret,
+            },
+        )
+
+    def wire(self) -> None:
+        """Create the topics, queues and buckets the function names; subscribe it to its triggers."""
+        self._create_resources()
+        for trigger in self.config.mns_triggers:
+            self.cloud.mns.subscribe(
+                trigger.topic,
+                f"fc-{self.function_name}-{trigger.name}",
+                self.function_arn,
+                notify_content_format=trigger.notify_content_format,
+                filter_tag=trigger.filter_tag,
+                notify_strategy=trigger.notify_strategy,
+            )
+        for trigger in self.config.oss_triggers:
+            self.cloud.oss.add_notification(
+                trigger.bucket, self.function_arn, list(trigger.events), trigger.prefix, trigger.suffix
+            )
+        self._wired = True
+
+    def required_resources(self) -> dict[str, set[str]]:
+        """Topics, queues, buckets named by triggers, destinations and ``*_TOPIC/_QUEUE/_BUCKET`` variables."""
+        topics = {t.topic for t in self.config.mns_triggers}
+        queues: set[str] = set()
+        buckets = {t.bucket for t in self.config.oss_triggers}
+        for destination in (self.config.async_config.on_success, self.config.async_config.on_failure):
+            if destination and destination.kind == "mns_topic":
+                topics.add(destination.name)
+            elif destination and destination.kind == "mns_queue":
+                queues.add(destination.name)
+        for key, value in self.environment().items():
+            if value and key.endswith("_TOPIC"):
+                topics.add(value)
+            elif value and key.endswith("_QUEUE"):
+                queues.add(value)
+            elif value and key.endswith("_BUCKET"):
+                buckets.add(value)
+        return {"topics": topics, "queues": queues, "buckets": buckets}
+
+    def _create_resources(self) -> None:
+        resources = self.required_resources()
+        for topic in sorted(resources["topics"]):
+            _create_quietly(self.cloud.mns.create_topic, topic)
+        for queue in sorted(resources["queues"]):
+            _create_quietly(self.cloud.mns.create_queue, queue)
+        for bucket in sorted(resources["buckets"]):
+            _create_quietly(self.cloud.oss.create_bucket, bucket)
+
+    def reset(self) -> None:
+        """Forget invocations, queued async events, overrides and warm instances; re-read s.yaml."""
+        with self._lock:
+            self._generation += 1
+            self._records.clear()
+            self._overrides = _Overrides()
+            dropped = self._executor.clear()
+        self._finished(dropped)
+        self._pool.recycle(kill_busy=True)
+        self.config = self._load_config()
+        self._wired = False
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._generation += 1
+        self._executor.shutdown()
+        self._pool.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # -- instances -------------------------------------------------------------------------------------------
+    def _endpoint_env(self) -> dict[str, str]:
+        env = {}
+        for service in ("vod", "mns", "oss"):
+            with contextlib.suppress(KeyError):  # not started yet
+                env[f"{service.upper()}_ENDPOINT"] = self.cloud.url(service)
+        return env
+
+    def _instance_env(self, instance_id: str, credentials: Any) -> dict[str, str]:
+        env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
+        env.update(
+            HOME=str(self._tmp / "home"),
+            FC_REGION=self.cloud.region,
+            FC_ACCOUNT_ID=self.cloud.account_id,
+            FC_FUNCTION_NAME=self.function_name,
+            FC_FUNCTION_HANDLER=self.config.handler,
+            FC_FUNCTION_MEMORY_SIZE=str(self.config.memory_mb),
+            FC_TIMEOUT=f"{self.timeout:g}",
+            FC_RUNTIME=self.config.runtime,
+            FC_INSTANCE_ID=instance_id,
+            FC_FUNC_CODE_PATH=str(self.config.code_dir),
+            ALIBABA_CLOUD_ACCESS_KEY_ID=credentials.access_key_id,
+            ALIBABA_CLOUD_ACCESS_KEY_SECRET=credentials.access_key_secret,
+            ALIBABA_CLOUD_SECURITY_TOKEN=credentials.security_token,
+        )
+        env.update(self.environment())
+        env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
+        return env
+
+    def _start_instance(self) -> Instance:
+        instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
+        credentials = self.cloud.credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
+        spec = InstanceSpec(
+            env=self._instance_env(instance_id, credentials), code_dir=self.config.code_dir, log_dir=self._tmp
+        )
+        instance = Instance(instance_id, spec)
+        instance.credentials = credentials
+        return instance
+
+    def _context(self, request_id: str, instance: Instance) -> dict[str, Any]:
+        credentials = instance.credentials
+        margin = min(15 * 60, self.sts_ttl_seconds / 4)
+        if credentials.expiration - self.cloud.clock.now() < margin:  # FC rotates the role's token in time
+            credentials = instance.credentials = self.cloud.credentials.issue_sts_token(self.sts_ttl_seconds)
+        return {
+            "request_id": request_id,
+            "credentials": {
+                "access_key_id": credentials.access_key_id,
+                "access_key_secret": credentials.access_key_secret,
+                "security_token": credentials.security_token,
+            },
+            "function": {
+                "name": self.function_name,
+                "handler": self.config.handler,
+                "memory": self.config.memory_mb,
+                "timeout": math.ceil(self.timeout),
+            },
+            "service": {
+                "name": self.service_name,
+                "log_project": self.config.log_project,
+                "log_store": self.config.log_store,
+                "qualifier": "LATEST",
+                "version_id": "",
+            },
+            "region": self.cloud.region,
+            "account_id": self.cloud.account_id,
+        }
+
+    # -- invocations -----------------------------------------------------------------------------------------
+    def _started(self) -> None:
+        with self._idle:
+            self._active += 1
+
+    def _finished(self, count: int = 1) -> None:
+        if count:
+            with self._idle:
+                self._active -= count
+                self._idle.notify_all()
+
+    def _attempt(
+        self,
+        request_id: str,
+        event: bytes,
+        *,
+        source: str,
+        trigger: str | None,
+        invocation_type: str,
+        attempt: int,
+    ) -> InvocationRecord:
+        generation = self._generation
+        started_at = self.cloud.clock.now()
+        instance = self._pool.acquire()
+        log_path = self._tmp / f"invoke-{next(self._log_seq)}.log"
+        try:
+            result = instance.invoke(event, self._context(request_id, instance), self.timeout, log_path)
+        finally:
+            self._pool.release(instance)
+            log_path.unlink(missing_ok=True)
+        record = InvocationRecord(
+            request_id=request_id,
+            source=source,
+            trigger=trigger,
+            invocation_type=invocation_type,
+            event=event,
+            status=result.status,
+            result=result.payload,
+            error=result.error,
+            duration_ms=result.duration_ms,
+            attempt=attempt,
+            cold_start=result.cold_start,
+            logs=framed_logs(request_id, result),
+            instance_id=instance.instance_id,
+            started_at=started_at,
+            max_memory_mb=result.max_memory_mb,
+        )
+        with self._lock:
+            if generation == self._generation:
+                self._records.append(record)
+        return record
+
+    def invoke(
+        self, event: bytes, *, source: str = "api", trigger: str | None = None, request_id: str | None = None
+    ) -> InvocationRecord:
+        """Synchronous invocation: run once (no retries, no destinations, as FC) and return the record."""
+        request_id = request_id or new_request_id(self.cloud.clock.now())
+        self._started()
+        try:
+            return self._attempt(
+                request_id, bytes(event), source=source, trigger=trigger, invocation_type="Sync", attempt=1
+            )
+        finally:
+            self._finished()
+
+    def invoke_async(
+        self,
+        event: bytes,
+        *,
+        source: str = "api",
+        trigger: str | None = None,
+        request_id: str | None = None,
+        retry_strategy: str | None = None,
+    ) -> str:
+        """Queue an asynchronous invocation; return its request id at once."""
+        request_id = request_id or new_request_id(self.cloud.clock.now())
+        max_retries, delay = self._retry_policy(source, retry_strategy)
+        job = _AsyncJob(request_id, bytes(event), source, trigger, max_retries, delay, self._generation)
+        self._started()
+        try:
+            self._executor.submit(lambda: self._run_job(job))
+        except RuntimeError:
+            self._finished()
+            raise
+        return request_id
+
+    def deliver_event(
+        self,
+        function_arn: str,
+        event: bytes,
+        *,
+        source: str,
+        retry_strategy: str | None = None,
+        trigger: str | None = None,
+    ) -> str:
+        """Asynchronous delivery from an MNS subscription or OSS notification; never blocks on the function.
+
+        Retries: OSS → asyncInvokeConfig (``maxAsyncRetryAttempts``); MNS → ``BACKOFF_RETRY`` (3 retries,
+        10–20 s) or ``EXPONENTIAL_DECAY_RETRY`` (176 retries, 2^n s up to 512 s); every delay is multiplied
+        by ``retry_delay_scale``. After the last failure the onFailure destination receives FC's record.
+        """
+        name = function_name_from_arn(function_arn)
+        if name != self.function_name:
+            raise LookupError(f"function {function_arn!r} does not exist in the local FC")
+        if trigger is None:
+            candidates = self.config.mns_triggers if source == "mns" else self.config.oss_triggers
+            trigger = candidates[0].name if source in ("mns", "oss") and candidates else None
+        return self.invoke_async(event, source=source, trigger=trigger, retry_strategy=retry_strategy)
+
+    def _retry_policy(self, source: str, strategy: str | None) -> tuple[int, Callable[[int], float]]:
+        if source == "mns" or strategy:
+            if (strategy or "BACKOFF_RETRY").upper() == "EXPONENTIAL_DECAY_RETRY":
+                return MNS_EXPONENTIAL_RETRIES, lambda n: float(min(2**n, 512))
+            return MNS_BACKOFF_RETRIES, lambda n: random.uniform(10, 20)
+        return self.config.async_config.max_retry_attempts, lambda n: random.uniform(10, 20)
+
+    def _run_job(self, job: _AsyncJob) -> None:
+        done = True
+        try:
+            if job.generation != self._generation:
+                return
+            job.attempt += 1
+            record = self._attempt(
+                job.request_id,
+                job.event,
+                source=job.source,
+                trigger=job.trigger,
+                invocation_type="Async",
+                attempt=job.attempt,
+            )
+            if job.generation != self._generation:
+                return
+            if record.status == "succeeded":
+                self._send_to_destination(self.config.async_config.on_success, record)
+            elif job.attempt <= job.max_retries:
+                self._executor.submit(lambda: self._run_job(job), job.delay(job.attempt) * self.retry_delay_scale)
+                done = False
+            else:
+                self._send_to_destination(self.config.async_config.on_failure, record)
+        finally:
+            if done:
+                self._finished()
+
+    def _send_to_destination(self, destination: Destination | None, record: InvocationRecord) -> None:
+        if destination is None:
+            return
+        body = json.dumps(destination_record(record, self.function_arn), ensure_ascii=False)
+        try:
+            if destination.kind == "mns_topic":
+                self.cloud.mns.publish(destination.name, body)
+            elif destination.kind == "mns_queue":
+                self.cloud.mns.send_message(destination.name, body)
+            elif destination.kind == "fc_function" and destination.name == self.function_name:
+                self.invoke_async(body.encode("utf-8"), source="destination")
+            else:
+                log.warning("async destination %s is not emulated; record dropped", destination.arn)
+        except Exception:
+            log.exception("could not deliver the async destination record to %s", destination.arn)
+
+    # -- inspection ------------------------------------------------------------------------------------------
+    def invocations(self, *, request_id: str | None = None, source: str | None = None) -> list[InvocationRecord]:
+        """Every recorded attempt since the last reset, oldest first (copies)."""
+        with self._lock:
+            records = list(self._records)
+        return [
+            replace(r)
+            for r in records
+            if (request_id is None or r.request_id == request_id) and (source is None or r.source == source)
+        ]
+
+    def logs(self, request_id: str) -> str:
+        """All the function printed or logged for this request id (every attempt); KeyError if unknown."""
+        records = self.invocations(request_id=request_id)
+        if not records:
+            raise KeyError(request_id)
+        return "".join(r.logs for r in records)
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Block until no invocation is running or queued (async retries included); TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._active > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{self._active} invocation(s) still running or queued after {timeout} s")
+                self._idle.wait(remaining)
+        return True
+
+
+def _create_quietly(create: Callable[[str], Any], name: str) -> None:
+    """Create a resource the function needs; one that already exists is fine."""
+    try:
+        create(name)
+    except Exception as exc:
+        if "exist" not in f"{type(exc).__name__} {getattr(exc, 'code', '')} {exc}".lower():
+            raise

@@ -1,0 +1,142 @@
+"""``python -m localcloud up`` runs until a signal and publishes its endpoints; ``invoke`` calls the function
+through aliyun-fc2, against a running cloud or one of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from fc_helpers import write_project
+
+from localcloud.__main__ import parse_fault
+from localcloud.cloud import LocalCloud
+
+REPO = Path(__file__).resolve().parents[2]
+ENDPOINT_KEYS = {
+    "vod", "mns", "oss", "fc", "http_trigger", "control", "region", "account_id", "access_key_id",
+    "access_key_secret", "fc_service", "fc_function",
+}  # fmt: skip
+
+
+def run_cli(*args: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "localcloud", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "endpoints file never appeared"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project = write_project(tmp_path / "project")
+    (tmp_path / "event.json").write_text('{"hello": "cli"}', encoding="utf-8")
+    (tmp_path / "bad.json").write_text('{"action": "raise", "message": "cli boom"}', encoding="utf-8")
+    return project
+
+
+@pytest.fixture
+def running_up(project: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    endpoints_file = project.parent / "state" / "endpoints.json"
+    process = run_cli(
+        "up", "--project", str(project), "--endpoints-file", str(endpoints_file),
+        "--fault", "vod:CancelUrlUploadJobs:latency_ms=1,count=5", cwd=project.parent,
+    )  # fmt: skip
+    try:
+        wait_for(endpoints_file, process)
+        yield process, endpoints_file
+    finally:
+        if process.poll() is None:
+            process.terminate()  # SIGTERM: let it stop its worker processes and clean up
+            try:
+                process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+def test_up_writes_the_endpoints_file_and_exits_cleanly_on_sigint(
+    running_up: tuple[subprocess.Popen[str], Path],
+) -> None:
+    process, endpoints_file = running_up
+    endpoints = json.loads(endpoints_file.read_text())
+    # THEN the file has exactly LocalCloud.endpoints()'s keys and the cloud answers
+    assert set(endpoints) == ENDPOINT_KEYS
+    state = requests.get(endpoints["control"] + "/state", timeout=10).json()
+    assert state["function"]["name"] == "fixture-fn"
+    assert state["faults"][0]["operation"] == "CancelUrlUploadJobs"
+    # WHEN it gets SIGINT THEN it stops with status 0 and removes its endpoints file
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert endpoints["access_key_secret"] in stdout and endpoints["fc"] in stdout
+    assert not endpoints_file.exists()
+
+
+def test_up_stops_on_sigterm(running_up: tuple[subprocess.Popen[str], Path]) -> None:
+    process, _ = running_up
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)
+    assert process.returncode == 0
+
+
+def test_invoke_against_a_running_cloud_prints_result_and_logs(
+    running_up: tuple[subprocess.Popen[str], Path], project: Path
+) -> None:
+    _, endpoints_file = running_up
+    invoke = run_cli("invoke", str(project.parent / "event.json"), "--endpoints-file", str(endpoints_file),
+                     cwd=project.parent)  # fmt: skip
+    stdout, stderr = invoke.communicate(timeout=60)
+    assert invoke.returncode == 0, stderr
+    assert json.loads(stdout) == {"hello": "cli"}
+    assert "print line for 1-" in stderr and "FC Invoke End RequestId" in stderr
+
+
+def test_invoke_without_a_running_cloud_starts_its_own(project: Path) -> None:
+    invoke = run_cli("invoke", "../event.json", "--async", cwd=project)
+    stdout, stderr = invoke.communicate(timeout=60)
+    assert invoke.returncode == 0, stderr
+    assert json.loads(stdout) == {"hello": "cli"}
+    assert "accepted: request id" in stderr and "attempt 1: succeeded" in stderr
+
+
+def test_invoke_reports_a_function_error_with_exit_status_1(project: Path) -> None:
+    invoke = run_cli("invoke", "../bad.json", cwd=project)
+    stdout, stderr = invoke.communicate(timeout=60)
+    assert invoke.returncode == 1
+    assert json.loads(stdout)["errorType"] == "ValueError"
+    assert "Traceback" in stderr
+
+
+def test_endpoints_file_keys_match_localcloud_endpoints(project: Path) -> None:
+    with LocalCloud(project) as cloud:
+        assert set(cloud.endpoints()) == ENDPOINT_KEYS
+
+
+def test_fault_option_parses_into_a_rule() -> None:
+    rule = parse_fault("vod:CancelUrlUploadJobs:error_code=Throttling.User,count=3,latency_ms=20")
+    assert (rule.service, rule.operation, rule.error_code, rule.count, rule.latency_ms) == (
+        "vod", "CancelUrlUploadJobs", "Throttling.User", 3, 20.0,
+    )  # fmt: skip
+    with pytest.raises(Exception, match="not one of"):
+        parse_fault("fc:InvokeFunction:bogus=1")
