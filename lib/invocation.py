@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from lib import logs
 from lib.config import Credentials, Settings, credentials_from, settings
 from lib.errors import BadRequestError, CancelError, ConfigurationError
-from lib.outcome import Results, rejection_document, results_documents
+from lib.outcome import Results, ResultsParts, rejection_document, results_documents
 from lib.request import CancelRequest, CancelRequestBuilder, parse_cancel_request
 from lib.triggers import TriggerEvent, parse_trigger_event
 
@@ -56,9 +57,16 @@ def _http_error(error: CancelError, status: int) -> dict[str, Any]:
 
 
 def _looks_like_http_event(event: bytes) -> bool:
-    """An HTTP event we failed to unwrap must still be answered as HTTP (400, not a published rejection)."""
-    head = event[:4096]
-    return b'"requestContext"' in head and b'"version"' in head
+    """An HTTP event we failed to unwrap must still be answered as HTTP (400, not a published rejection).
+
+    The whole event is parsed: FC puts ``body`` before ``requestContext``, so with a body of a few KB the keys are
+    far from the start (a prefix scan answered such a request 200 with a published "mns" rejection).
+    """
+    try:
+        document = json.loads(event)
+    except (ValueError, RecursionError):  # ValueError covers JSONDecodeError and UnicodeDecodeError
+        return False
+    return isinstance(document, dict) and "requestContext" in document and "version" in document
 
 
 def vod_client(config: Settings, credentials: Credentials) -> Any:
@@ -117,9 +125,7 @@ def _cancel(
     return results, stats.as_dict()
 
 
-def _publish(
-    documents: list[tuple[str, str]], config: Settings, credentials: Credentials, deadline: float
-) -> int:
+def _publish(documents: Iterable[tuple[str, str]], config: Settings, credentials: Credentials, deadline: float) -> int:
     from lib.notify import publish_documents
 
     ids = publish_documents(
@@ -144,9 +150,7 @@ def _reject(
     if trigger.source == "http":
         logs.warning("request rejected", code=error.code, detail=error.message, **log_fields)
         return _http_error(error, error.http_status)
-    document = rejection_document(
-        error, request_id=request_id, source=trigger.source, dedupe_key=trigger.dedupe_key
-    )
+    document = rejection_document(error, request_id=request_id, source=trigger.source, dedupe_key=trigger.dedupe_key)
     _publish([document], config, credentials, deadline)
     logs.warning("event rejected; rejection published", code=error.code, detail=error.message, **log_fields)
     return document[0]
@@ -165,21 +169,15 @@ def handle(event: bytes, context: Any) -> Any:
         trigger = parse_trigger_event(event, fc_request_id=request_id)
     except BadRequestError as error:
         if _looks_like_http_event(event):
-            logs.warning(
-                "request rejected", code=error.code, detail=error.message, source="http", **log_fields
-            )
+            logs.warning("request rejected", code=error.code, detail=error.message, source="http", **log_fields)
             return _http_error(error, error.http_status)
         source = "oss" if b'"events"' in event[:4096] else "mns"
-        trigger = TriggerEvent(
-            source=source, envelope="invalid", dedupe_key=f"invalid-{source}-event:{request_id}"
-        )
+        trigger = TriggerEvent(source=source, envelope="invalid", dedupe_key=f"invalid-{source}-event:{request_id}")
         return _handle_unwrappable(error, trigger, context, request_id, deadline, log_fields)
     log_fields.update(source=trigger.source, envelope=trigger.envelope, dedupeKey=trigger.dedupe_key)
 
     if trigger.source == "http" and trigger.method and trigger.method.upper() != "POST":
-        error = BadRequestError(
-            "MethodNotAllowed", f"use POST to submit a cancel request, not {trigger.method}"
-        )
+        error = BadRequestError("MethodNotAllowed", f"use POST to submit a cancel request, not {trigger.method}")
         logs.warning("request rejected", code=error.code, **log_fields)
         return _http_error(error, 405)
 
@@ -208,7 +206,7 @@ def handle(event: bytes, context: Any) -> Any:
         raise
 
     results, vod_stats = _cancel(request, config, credentials, deadline)
-    documents = results_documents(
+    parts = ResultsParts(
         results,
         request_id=request_id,
         source=trigger.source,
@@ -218,17 +216,27 @@ def handle(event: bytes, context: Any) -> Any:
     summary = {
         **log_fields,
         "counts": results.counts(),
-        "parts": len(documents),
+        "parts": parts.count,
         "vod": vod_stats,
     }
     try:
-        _publish(documents, config, credentials, deadline)
+        _publish(parts, config, credentials, deadline)  # built and sent one part at a time
         published = True
     except Exception as error:  # NotifyError or an SDK surprise: nobody has been told
         published = False
         logs.error("results could not be published", error=str(error), **summary)
         if trigger.source != "http":
             raise
+    logs.info(
+        "cancel request handled",
+        published=published,
+        durationMs=round((time.monotonic() - started) * 1000, 1),
+        **summary,
+    )
+    if trigger.source != "http" and len(results) > config.max_request_items:
+        # A manifest result this big is on the topic in parts; holding it whole again (several MB per 10,000
+        # items) just to return it is what would break the 128 MB instance. The return value is its summary.
+        return parts.summary()
     full_document = results_documents(
         results,
         request_id=request_id,
@@ -236,12 +244,6 @@ def handle(event: bytes, context: Any) -> Any:
         dedupe_key=trigger.dedupe_key,
         max_bytes=_UNLIMITED_BYTES,
     )[0][0]
-    logs.info(
-        "cancel request handled",
-        published=published,
-        durationMs=round((time.monotonic() - started) * 1000, 1),
-        **summary,
-    )
     if trigger.source == "http":
         return _http_response(200, full_document, {"X-Results-Published": "true" if published else "false"})
     return full_document
