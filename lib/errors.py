@@ -7,7 +7,7 @@ retries and alerts instead of silently dropping work.
 Bad-request codes: ``InvalidEncoding``, ``InvalidJson``, ``InvalidPayload``, ``InvalidJobId``, ``InvalidUrl``,
 ``EmptyRequest``, ``TooManyItems``, ``PayloadTooLarge``, ``UnsupportedEvent``, ``InvalidEvent``,
 ``InvalidBase64``, ``InvalidIdempotencyKey``, ``MethodNotAllowed`` (HTTP 405), and ``ManifestNotFound`` /
-``ManifestTooLarge`` (raised by the manifest reader).
+``ManifestTooLarge`` / ``UnreadableManifestKey`` (raised by the manifest reader).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["localcloud.testing"]
+pytest_plugins = ["localcloud.testing", "reliability.summary"]  # + the reliability counts
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
