@@ -74,7 +74,10 @@ def vod_client(config: Settings, credentials: Credentials) -> Any:
     key = (config.vod_endpoint, credentials.access_key_id, credentials.security_token)
     client = _vod_clients.get(key)
     if client is None:
+        from lib import sdk
         from lib.vod import build_vod_client
+
+        sdk.load(sdk.VOD)
 
         _vod_clients.clear()  # FC rotated the token: the old client must not be used again
         client = build_vod_client(
@@ -93,7 +96,10 @@ def _build_request(trigger: TriggerEvent, config: Settings, credentials: Credent
         return parse_cancel_request(
             trigger.payload, max_items=config.max_request_items, max_bytes=config.max_request_bytes
         )
+    from lib import sdk
     from lib.manifest import oss_client, read_manifest
+
+    sdk.load(sdk.OSS)
 
     client = oss_client(config.oss_endpoint, config.region, credentials)
     builder = CancelRequestBuilder(max_items=None)
@@ -126,7 +132,10 @@ def _cancel(
 
 
 def _publish(documents: Iterable[tuple[str, str]], config: Settings, credentials: Credentials, deadline: float) -> int:
+    from lib import sdk
     from lib.notify import publish_documents
+
+    sdk.load(sdk.MNS)
 
     ids = publish_documents(
         documents,
@@ -215,12 +224,13 @@ def handle(event: bytes, context: Any) -> Any:
     )
     summary = {
         **log_fields,
-        "counts": results.counts(),
+        "counts": parts.counts,
         "parts": parts.count,
         "vod": vod_stats,
     }
+    documents = list(parts) if parts.count == 1 else parts  # one part: it is also the whole document, below
     try:
-        _publish(parts, config, credentials, deadline)  # built and sent one part at a time
+        _publish(documents, config, credentials, deadline)  # several parts: built and sent one at a time
         published = True
     except Exception as error:  # NotifyError or an SDK surprise: nobody has been told
         published = False
@@ -237,13 +247,16 @@ def handle(event: bytes, context: Any) -> Any:
         # A manifest result this big is on the topic in parts; holding it whole again (several MB per 10,000
         # items) just to return it is what would break the 128 MB instance. The return value is its summary.
         return parts.summary()
-    full_document = results_documents(
-        results,
-        request_id=request_id,
-        source=trigger.source,
-        dedupe_key=trigger.dedupe_key,
-        max_bytes=_UNLIMITED_BYTES,
-    )[0][0]
+    if isinstance(documents, list):
+        full_document = documents[0][0]
+    else:
+        full_document = results_documents(
+            results,
+            request_id=request_id,
+            source=trigger.source,
+            dedupe_key=trigger.dedupe_key,
+            max_bytes=_UNLIMITED_BYTES,
+        )[0][0]
     if trigger.source == "http":
         return _http_response(200, full_document, {"X-Results-Published": "true" if published else "false"})
     return full_document

@@ -7,6 +7,7 @@ from the invocation's main thread only; it is rebuilt when FC rotates the STS to
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from lib import logs
@@ -40,19 +41,25 @@ def _account(endpoint: str, credentials: Credentials, timeout_s: float) -> Any:
             security_token=credentials.security_token or "",
         )
         _accounts[key] = account
-    account.mns_client.set_connection_timeout(max(1, int(timeout_s)))
+    timeout = max(1, int(timeout_s))
+    if getattr(account, "_timeout_s", None) != timeout:  # the SDK reconnects on every call of this setter
+        account.mns_client.set_connection_timeout(timeout)
+        account._timeout_s = timeout
     return account
 
 
 def publish_documents(
-    documents: list[tuple[str, str]],
+    documents: Iterable[tuple[str, str]],
     *,
     endpoint: str,
     topic: str,
     credentials: Credentials,
     deadline: float,
 ) -> list[str]:
-    """Publish each (body, tag) in order; returns the MNS message ids. Raises NotifyError when one cannot go."""
+    """Publish each (body, tag) in order; returns the MNS message ids. Raises NotifyError when one cannot go.
+
+    ``documents`` may be a generator (lib.outcome.ResultsParts): each part is built only when it is sent.
+    """
     from mns.mns_exception import MNSClientNetworkException, MNSServerException
     from mns.topic import TopicMessage
 

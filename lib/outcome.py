@@ -41,7 +41,7 @@ class OutcomeKind(enum.Enum):
     FAILED = "Failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemOutcome:
     """The outcome of one item, keyed by the item's original text. Build it with the class methods."""
 
@@ -81,41 +81,118 @@ class DuplicateOutcomeError(ValueError):
     """A second outcome for one item: a programming error in the caller."""
 
 
+_MISSING = object()
+# A compact stored outcome (see Results): None = a job ID item cancelled (its job is itself); str = a URL item
+# cancelled with that one job; tuple = a URL item cancelled with these jobs; anything else is an ItemOutcome.
+_Stored = ItemOutcome | str | tuple[str, ...] | None
+
+
 class Results:
-    """Exactly one outcome per requested item, in the order they were settled."""
+    """Exactly one outcome per requested item, in the order they were settled.
+
+    A 100,000-line manifest keeps 100,000 outcomes for the whole invocation, so they are stored compactly: keyed by
+    the item's text (job IDs and URLs cannot look alike, see lib.request; a text given as both kinds, which only a
+    caller bypassing validation can do, goes to a second map), and a cancelled item is kept as its job IDs alone.
+    :class:`ItemOutcome` objects are rebuilt when read. This halves the function's memory per item.
+    """
 
     def __init__(self, outcomes: Iterable[ItemOutcome] = ()) -> None:
-        self._outcomes: dict[tuple[bool, str], ItemOutcome] = {}
+        self._by_item: dict[str, _Stored] = {}
+        self._clashes: dict[tuple[bool, str], ItemOutcome] = {}
         self.extend(outcomes)
 
+    @staticmethod
+    def _pack(outcome: ItemOutcome) -> _Stored:
+        if outcome.kind is OutcomeKind.CANCELED:
+            if not outcome.is_url and outcome.job_ids == (outcome.item,):
+                return None
+            if outcome.is_url and outcome.job_ids:
+                return outcome.job_ids[0] if len(outcome.job_ids) == 1 else outcome.job_ids
+        return outcome
+
+    @staticmethod
+    def _unpack(item: str, stored: _Stored) -> ItemOutcome:
+        if stored is None:
+            return ItemOutcome(item, False, OutcomeKind.CANCELED, job_ids=(item,))
+        if isinstance(stored, str):
+            return ItemOutcome(item, True, OutcomeKind.CANCELED, job_ids=(stored,))
+        if isinstance(stored, tuple):
+            return ItemOutcome(item, True, OutcomeKind.CANCELED, job_ids=stored)
+        return stored
+
+    @staticmethod
+    def _is_url(stored: _Stored) -> bool:
+        return stored is not None and (not isinstance(stored, ItemOutcome) or stored.is_url)
+
     def add(self, outcome: ItemOutcome) -> None:
-        key = (outcome.is_url, outcome.item)
-        if key in self._outcomes:
+        existing = self.get(outcome.item, is_url=outcome.is_url)
+        if existing is not None:
             raise DuplicateOutcomeError(
-                f"item {outcome.item[:200]!r} already has outcome {self._outcomes[key].kind.name}; "
-                f"cannot add {outcome.kind.name}"
+                f"item {outcome.item[:200]!r} already has outcome {existing.kind.name}; cannot add {outcome.kind.name}"
             )
-        self._outcomes[key] = outcome
+        stored = self._by_item.get(outcome.item, _MISSING)
+        if stored is _MISSING:
+            self._by_item[outcome.item] = self._pack(outcome)
+        else:  # the same text as the other kind of item
+            self._clashes[(outcome.is_url, outcome.item)] = outcome
 
     def extend(self, outcomes: Iterable[ItemOutcome]) -> None:
         for outcome in outcomes:
             self.add(outcome)
 
     def get(self, item: str, *, is_url: bool) -> ItemOutcome | None:
-        return self._outcomes.get((is_url, item))
+        stored = self._by_item.get(item, _MISSING)
+        if stored is not _MISSING and self._is_url(stored) == is_url:  # type: ignore[arg-type]
+            return self._unpack(item, stored)  # type: ignore[arg-type]
+        return self._clashes.get((is_url, item))
+
+    def _has(self, item: str, is_url: bool) -> bool:
+        stored = self._by_item.get(item, _MISSING)
+        if stored is not _MISSING and self._is_url(stored) == is_url:  # type: ignore[arg-type]
+            return True
+        return bool(self._clashes) and (is_url, item) in self._clashes
 
     def __contains__(self, item: object) -> bool:
-        return isinstance(item, RequestedItem) and (item.is_url, item.text) in self._outcomes
+        return isinstance(item, RequestedItem) and self._has(item.text, item.is_url)
 
     def __iter__(self) -> Iterator[ItemOutcome]:
-        return iter(self._outcomes.values())
+        for item, stored in self._by_item.items():
+            yield self._unpack(item, stored)
+        yield from self._clashes.values()
+
+    def canceled_job_ids(self) -> Iterator[str]:
+        """The job IDs of every cancelled item, in order (repeats included), without building outcomes."""
+        for item, stored in self._by_item.items():
+            if stored is None:
+                yield item
+            elif isinstance(stored, str):
+                yield stored
+            elif isinstance(stored, tuple):
+                yield from stored
+            elif stored.kind is OutcomeKind.CANCELED:
+                yield from stored.job_ids
+        for outcome in self._clashes.values():
+            if outcome.kind is OutcomeKind.CANCELED:
+                yield from outcome.job_ids
+
+    def of_kind(self, kind: OutcomeKind, *, urls_only: bool = False) -> Iterator[ItemOutcome]:
+        """The outcomes of one kind, in order; skips the others without building them."""
+        for item, stored in self._by_item.items():
+            if isinstance(stored, ItemOutcome):
+                if stored.kind is kind and (stored.is_url or not urls_only):
+                    yield stored
+            elif kind is OutcomeKind.CANCELED and (stored is not None or not urls_only):
+                yield self._unpack(item, stored)
+        for outcome in self._clashes.values():
+            if outcome.kind is kind and (outcome.is_url or not urls_only):
+                yield outcome
 
     def __len__(self) -> int:
-        return len(self._outcomes)
+        return len(self._by_item) + len(self._clashes)
 
     def missing(self, request: CancelRequest) -> list[RequestedItem]:
         """Requested items that have no outcome yet (e.g. when the deadline comes)."""
-        return [item for item in request.items() if (item.is_url, item.text) not in self._outcomes]
+        return [item for item in request.items() if not self._has(item.text, item.is_url)]
 
     def fail_missing(self, request: CancelRequest, *, code: str, message: str) -> int:
         """Give every item still without an outcome a FAILED one; returns how many."""
@@ -126,14 +203,17 @@ class Results:
 
     def counts(self) -> dict[str, int]:
         """The document's ``Counts``: items per outcome kind."""
-        counts = {"Requested": len(self._outcomes)} | {kind.value: 0 for kind in OutcomeKind}
-        for outcome in self._outcomes.values():
+        counts = {"Requested": len(self)} | {kind.value: 0 for kind in OutcomeKind}
+        canceled = OutcomeKind.CANCELED.value
+        for stored in self._by_item.values():
+            counts[stored.kind.value if isinstance(stored, ItemOutcome) else canceled] += 1
+        for outcome in self._clashes.values():
             counts[outcome.kind.value] += 1
         return counts
 
     @property
     def has_failures(self) -> bool:
-        return any(outcome.kind is OutcomeKind.FAILED for outcome in self._outcomes.values())
+        return self.counts()[OutcomeKind.FAILED.value] > 0
 
 
 def _encode(value: Any) -> tuple[str, int]:
@@ -148,27 +228,23 @@ def _encode(value: Any) -> tuple[str, int]:
         return text, len(text)
 
 
-def _entries(results: Results) -> dict[str, list[tuple[str, int]]]:
-    """Every list entry of the document, serialised once, in the order of the outcomes."""
-    lists: dict[str, list[tuple[str, int]]] = {name: [] for name in _LISTS}
+def _entries(results: Results) -> Iterator[tuple[str, str, int]]:
+    """(list name, JSON text, UTF-8 size) of every list entry, list by list in document order, outcome order
+    within a list. Generated, not collected: 100,000 outcomes never exist a second time as JSON all at once."""
     seen_jobs: set[str] = set()
-    for outcome in results:
-        kind = outcome.kind
-        if kind is OutcomeKind.CANCELED:
-            for job_id in outcome.job_ids:
-                if job_id not in seen_jobs:
-                    seen_jobs.add(job_id)
-                    lists["CanceledJobs"].append(_encode(job_id))
-            if outcome.is_url:
-                lists["CanceledUrls"].append(_encode({"UploadUrl": outcome.item, "JobIds": list(outcome.job_ids)}))
-        elif kind is OutcomeKind.NOT_FOUND:
-            lists["NonExists"].append(_encode(outcome.item))
-        elif kind is OutcomeKind.NOT_CANCELLABLE:
-            entry = {"Item": outcome.item, "JobId": outcome.job_id, "Status": outcome.status}
-            lists["NotCancellable"].append(_encode(entry))
-        else:
-            lists["Failed"].append(_encode({"Item": outcome.item, "Code": outcome.code, "Message": outcome.message}))
-    return lists
+    for job_id in results.canceled_job_ids():
+        if job_id not in seen_jobs:
+            seen_jobs.add(job_id)
+            yield ("CanceledJobs", *_encode(job_id))
+    seen_jobs.clear()
+    for outcome in results.of_kind(OutcomeKind.CANCELED, urls_only=True):
+        yield ("CanceledUrls", *_encode({"UploadUrl": outcome.item, "JobIds": list(outcome.job_ids)}))
+    for outcome in results.of_kind(OutcomeKind.NOT_FOUND):
+        yield ("NonExists", *_encode(outcome.item))
+    for outcome in results.of_kind(OutcomeKind.NOT_CANCELLABLE):
+        yield ("NotCancellable", *_encode({"Item": outcome.item, "JobId": outcome.job_id, "Status": outcome.status}))
+    for outcome in results.of_kind(OutcomeKind.FAILED):
+        yield ("Failed", *_encode({"Item": outcome.item, "Code": outcome.code, "Message": outcome.message}))
 
 
 def _split_canceled_url(text: str, size: int, budget: int) -> list[tuple[str, int]]:
@@ -207,51 +283,87 @@ def _assemble(head: str, part: dict[str, list[str]]) -> str:
     return head + "".join(f',"{name}":[{",".join(part[name])}]' for name in _LISTS) + "}"
 
 
-def results_documents(
-    results: Results, *, request_id: str, source: str, dedupe_key: str, max_bytes: int = MAX_MESSAGE_BYTES
-) -> list[tuple[str, str]]:
-    """The results document as (JSON text, MNS tag) per message, split into parts of at most ``max_bytes``.
+class ResultsParts:
+    """The results document as messages of at most ``max_bytes``: ``count`` parts, produced one at a time.
 
-    Greedy packing in one pass: each entry is serialised once and its UTF-8 size summed, so 100,000 outcomes
-    cost about as much as serialising them once.
+    Iterating yields (JSON text, MNS tag) per part. Only the part being built is held, so publishing a
+    100,000-item result costs one 64 KB message of memory rather than the whole document twice; the price is
+    serialising the entries twice (once to count the parts, since every part carries ``PartCount``, once to
+    emit them). Greedy packing: each part takes entries until the next one would not fit.
     """
-    counts = results.counts()
-    tag = TAG_FAILED if counts[OutcomeKind.FAILED.value] else TAG_OK
-    widest_head = _head(request_id, source, dedupe_key, _MAX_PART_NUMBER, _MAX_PART_NUMBER, counts)
-    empty = {name: [] for name in _LISTS}
-    overhead = len(_assemble(widest_head, empty).encode("utf-8"))
-    if overhead > max_bytes:
-        raise ValueError(f"results document header alone is {overhead} bytes; limit {max_bytes}")
-    budget = max_bytes - overhead
 
-    parts: list[dict[str, list[str]]] = []
-    current: dict[str, list[str]] = {name: [] for name in _LISTS}
-    used, part_has_entries = 0, False
-    for name, entries in _entries(results).items():
-        for text, size in entries:
+    def __init__(
+        self,
+        results: Results,
+        *,
+        request_id: str,
+        source: str,
+        dedupe_key: str,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self._results = results
+        self._ids = (request_id, source, dedupe_key)
+        self.counts = results.counts()
+        self.tag = TAG_FAILED if self.counts[OutcomeKind.FAILED.value] else TAG_OK
+        widest_head = _head(*self._ids, _MAX_PART_NUMBER, _MAX_PART_NUMBER, self.counts)
+        overhead = len(_assemble(widest_head, {name: [] for name in _LISTS}).encode("utf-8"))
+        if overhead > max_bytes:
+            raise ValueError(f"results document header alone is {overhead} bytes; limit {max_bytes}")
+        self._max_bytes = max_bytes
+        self._budget = max_bytes - overhead
+        self._only: dict[str, list[str]] | None = None  # kept from counting when there is one part (≤ max_bytes)
+        self.count = 0
+        for part in self._pack():
+            self.count += 1
+            self._only = part if self.count == 1 else None
+        if self.count > _MAX_PART_NUMBER:
+            raise ValueError("results too big to number their parts")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def summary(self) -> str:
+        """The document's head alone (ids, ``PartCount``, ``Counts``, no lists): what an invocation returns when
+        the results are too big to be worth holding whole; the parts themselves are on the results topic."""
+        head = _head(*self._ids, 1, self.count, self.counts)
+        return head[: head.index(',"Part":')] + head[head.index(',"PartCount":') :] + "}"
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        if self._only is not None:  # the common case, one message: no second serialisation
+            yield _assemble(_head(*self._ids, 1, 1, self.counts), self._only), self.tag
+            return
+        for number, part in enumerate(self._pack(), start=1):
+            yield _assemble(_head(*self._ids, number, self.count, self.counts), part), self.tag
+
+    def _pack(self) -> Iterator[dict[str, list[str]]]:
+        budget = self._budget
+        current: dict[str, list[str]] = {name: [] for name in _LISTS}
+        used, part_has_entries = 0, False
+        for name, text, size in _entries(self._results):
             pieces = [(text, size)]
             if size > budget and name == "CanceledUrls":
                 pieces = _split_canceled_url(text, size, budget)
             for piece, piece_size in pieces:
                 extra = piece_size + (1 if current[name] else 0)
                 if used + extra > budget and part_has_entries:
-                    parts.append(current)
+                    yield current
                     current = {list_name: [] for list_name in _LISTS}
                     used, extra = 0, piece_size
                 if used + extra > budget:
-                    raise ValueError(f"a {name} entry of {piece_size} bytes cannot fit in a {max_bytes}-byte message")
+                    raise ValueError(
+                        f"a {name} entry of {piece_size} bytes cannot fit in a {self._max_bytes}-byte message"
+                    )
                 current[name].append(piece)
                 used += extra
                 part_has_entries = True
-    parts.append(current)
-    if len(parts) > _MAX_PART_NUMBER:
-        raise ValueError("results too big to number their parts")
+        yield current
 
-    count = len(parts)
-    return [
-        (_assemble(_head(request_id, source, dedupe_key, number, count, counts), part), tag)
-        for number, part in enumerate(parts, start=1)
-    ]
+
+def results_documents(
+    results: Results, *, request_id: str, source: str, dedupe_key: str, max_bytes: int = MAX_MESSAGE_BYTES
+) -> list[tuple[str, str]]:
+    """Every part of the results document at once, as (JSON text, MNS tag); see :class:`ResultsParts`."""
+    return list(ResultsParts(results, request_id=request_id, source=source, dedupe_key=dedupe_key, max_bytes=max_bytes))
 
 
 def rejection_document(error: CancelError, *, request_id: str, source: str, dedupe_key: str) -> tuple[str, str]:

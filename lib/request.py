@@ -45,7 +45,7 @@ _JSON_TYPE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UploadUrl:
     """An upload URL: ``original`` is the text as given (reported back), ``url`` the URL sent to VOD."""
 

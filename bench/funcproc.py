@@ -1,0 +1,108 @@
+"""The function under test in a process of its own, as one FC instance: ``python -m bench.funcproc PLAN OUT``
+(or ``--stream PLAN FD``, see :func:`stream`).
+
+PLAN (JSON) holds the FC context spec and a list of events; they are handled one after another by
+``handler.handler`` in this one process (so the first is a cold start and the rest are warm), with optional
+pauses between them. OUT receives, per event, the handler's wall and CPU time (the process's, all threads) and a
+small summary of what it returned, and which of the modules named in ``report_modules`` (prefixes) were imported
+by the end. The function's own log lines go to this process's stdout, which the driver discards, as FC ships
+them elsewhere.
+
+Nothing but the stdlib and ``bench.fcshape`` is imported before the handler, so the process is what FC would run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import Any
+
+_COUNTS = re.compile(r'"Counts":(\{[^}]*\})')
+_ERROR = re.compile(r'"(?:Error|error)":(\{[^}]*\})')
+
+
+def summarise(result: Any) -> dict[str, Any]:
+    """The part of a handler result the driver checks: HTTP status, Counts, or the error.
+
+    Read with a regex from the document's head, never ``json.loads``: a 100,000-item result parsed here would
+    add its own objects to the peak RSS the memory benchmark attributes to the function.
+    """
+    summary: dict[str, Any] = {}
+    if isinstance(result, dict) and "statusCode" in result:
+        summary["status"] = result["statusCode"]
+        result = result.get("body")
+    if isinstance(result, bytes):
+        result = result.decode("utf-8", errors="replace")
+    if not isinstance(result, str):
+        return {**summary, "raw": repr(result)[:200]}
+    head = result[:4096]
+    for key, pattern in (("counts", _COUNTS), ("error", _ERROR)):
+        match = pattern.search(head)
+        if match:
+            summary[key] = json.loads(match.group(1))
+    return summary
+
+
+def _handle(handler: Any, plan: dict[str, Any], index: int) -> dict[str, Any]:
+    """One event through ``handler.handler``: wall and CPU time, and what it returned."""
+    from bench.fcshape import Context
+
+    step = plan["events"][index]
+    context = Context(plan["context"], request_id=f"bench-{index:06d}")
+    event = step["event"].encode("utf-8")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    try:
+        summary = summarise(handler.handler(event, context))
+    except Exception as exc:  # reported, not hidden: the driver fails the benchmark row
+        summary = {"raised": f"{type(exc).__name__}: {exc}"[:500]}
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"label": step.get("label", ""), "seconds": elapsed, "cpu_seconds": cpu, **summary}
+
+
+def main(argv: list[str]) -> int:
+    if argv[1] == "--stream":
+        return stream(argv[2], int(argv[3]))
+    with open(argv[1], encoding="utf-8") as plan_file:
+        plan = json.load(plan_file)
+    import handler  # the FC runtime imports the handler module once per instance
+
+    out: list[dict[str, Any]] = []
+    for index, step in enumerate(plan["events"]):
+        out.append(_handle(handler, plan, index))
+        if step.get("pause_after_s"):
+            time.sleep(float(step["pause_after_s"]))
+    prefixes = tuple(plan.get("report_modules") or ())
+    modules = sorted(name for name in sys.modules if prefixes and name.split(".")[0].startswith(prefixes))
+    with open(argv[2], "w", encoding="utf-8") as out_file:
+        json.dump({"events": out, "modules": modules, "module_count": len(sys.modules)}, out_file)
+    return 0
+
+
+def stream(plan_path: str, result_fd: int) -> int:
+    """Stay warm and handle the plan's events in blocks: each stdin line ``N`` runs the next N events and writes
+    one JSON line (totals of the block) to ``result_fd``. Lets the driver interleave blocks with a baseline."""
+    with open(plan_path, encoding="utf-8") as plan_file:
+        plan = json.load(plan_file)
+    import handler
+
+    index = 0
+    with open(result_fd, "w", encoding="utf-8") as results:
+        for line in sys.stdin:
+            steps = [_handle(handler, plan, index + i) for i in range(int(line))]
+            index += len(steps)
+            block = {
+                "events": len(steps),
+                "seconds": sum(step["seconds"] for step in steps),
+                "cpu_seconds": sum(step["cpu_seconds"] for step in steps),
+                "canceled": sum((step.get("counts") or {}).get("Canceled", 0) for step in steps),
+                "problems": [step for step in steps if "raised" in step or not step.get("counts")][:3],
+            }
+            results.write(json.dumps(block) + "\n")
+            results.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,71 @@
+"""Results stores outcomes compactly and ResultsParts builds messages one at a time — neither changes what is read."""
+
+from __future__ import annotations
+
+import json
+
+from lib.outcome import ItemOutcome, OutcomeKind, Results, ResultsParts, results_documents
+
+IDS = {"request_id": "r-1", "source": "oss", "dedupe_key": "oss:b/k@e"}
+
+
+def _mixed() -> list[ItemOutcome]:
+    return [
+        ItemOutcome.canceled("job-a", is_url=False),  # stored as None
+        ItemOutcome.canceled("http://h/1", is_url=True, job_ids=["j1"]),  # stored as "j1"
+        ItemOutcome.canceled("http://h/2", is_url=True, job_ids=["j2", "j3"]),  # stored as a tuple
+        ItemOutcome.canceled("http://h/0", is_url=True),  # no job ids: kept whole
+        ItemOutcome.canceled("job-b", is_url=False, job_ids=["other"]),  # unusual: kept whole
+        ItemOutcome.not_found("http://h/gone", is_url=True),
+        ItemOutcome.not_cancellable("job-c", is_url=False, job_id="job-c", status="PROCESSING"),
+        ItemOutcome.failed("http://h/f", is_url=True, code="Throttling.User", message="m"),
+    ]
+
+
+def test_every_outcome_reads_back_exactly_as_added_in_order():
+    outcomes = _mixed()
+    results = Results(outcomes)
+    assert list(results) == outcomes
+    for outcome in outcomes:
+        assert results.get(outcome.item, is_url=outcome.is_url) == outcome
+        assert results.get(outcome.item, is_url=not outcome.is_url) is None
+    assert results.counts() == {"Requested": 8, "Canceled": 5, "NonExists": 1, "NotCancellable": 1, "Failed": 1}
+    assert list(results.canceled_job_ids()) == ["job-a", "j1", "j2", "j3", "other"]
+    assert [o.item for o in results.of_kind(OutcomeKind.CANCELED, urls_only=True)] == [
+        "http://h/1",
+        "http://h/2",
+        "http://h/0",
+    ]
+
+
+def test_the_same_text_as_both_kinds_keeps_both():
+    results = Results([ItemOutcome.canceled("x", is_url=False), ItemOutcome.not_found("x", is_url=True)])
+    assert len(results) == 2
+    assert results.get("x", is_url=False).kind is OutcomeKind.CANCELED
+    assert results.get("x", is_url=True).kind is OutcomeKind.NOT_FOUND
+
+
+def test_streamed_parts_equal_the_parts_built_at_once_and_are_counted_first():
+    # GIVEN results that need several messages WHEN streamed THEN same parts, each with the right PartCount
+    results = Results(
+        [ItemOutcome.canceled(f"https://h/{i:05d}.mp4", is_url=True, job_ids=[f"{i:032x}"]) for i in range(2000)]
+    )
+    parts = ResultsParts(results, **IDS, max_bytes=8000)
+    streamed = list(parts)
+    assert streamed == results_documents(results, **IDS, max_bytes=8000)
+    assert len(streamed) == parts.count > 1
+    assert all(json.loads(text)["PartCount"] == parts.count for text, _ in streamed)
+
+
+def test_summary_is_the_head_without_lists():
+    results = Results(_mixed())
+    parts = ResultsParts(results, **IDS)
+    summary = json.loads(parts.summary())
+    assert summary == {
+        "Version": 1,
+        "RequestId": "r-1",
+        "Source": "oss",
+        "DedupeKey": "oss:b/k@e",
+        "PartCount": 1,
+        "Counts": results.counts(),
+    }
