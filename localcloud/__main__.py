@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import sys
-import threading
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -120,9 +120,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     project = Path(args.project).resolve()
     endpoints_file = Path(args.endpoints_file or project / DEFAULT_ENDPOINTS_FILE).resolve()
-    stop = threading.Event()
+    # The handler only appends to a list: a handler that took a lock (Event.set) could interrupt the main thread
+    # while it holds that same lock inside Event.wait, and deadlock.
+    received: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda signum, _frame: received.append(signum))
     cloud = LocalCloud(project, region=args.region or DEFAULT_REGION, seed=args.seed, function_env=dict(args.env))
     for rule in args.fault:
         cloud.faults.add(rule)
@@ -131,8 +133,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         write_endpoints(endpoints_file, endpoints)
         print(_banner(cloud, endpoints_file), flush=True)
-        while not stop.wait(0.5):
-            pass
+        while not received:
+            time.sleep(0.2)
         print("Stopping the local cloud...", flush=True)
     finally:
         cloud.stop()
