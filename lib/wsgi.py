@@ -14,9 +14,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
     headers = {
-        key[5:].replace("_", "-").title(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
+        key[5:].replace("_", "-").title(): str(value) for key, value in environ.items() if key.startswith("HTTP_")
     }
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
