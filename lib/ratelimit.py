@@ -1,15 +1,12 @@
 """Client-side pacing for VOD's per-account QPS quotas.
 
 VOD counts calls in a strict sliding one-second window per account ("at most N accepted calls in any trailing
-second"). Two limiters live here:
-
-- :class:`WindowLimiter` (the one the function uses, through :func:`get_limiter`) applies the same rule on the
-  client: a call may start once the call N starts back is more than a window (plus a jitter margin) old. It never
-  asks for more than the quota, yet a window's N calls may go out back to back. An even pacer cannot reach the
-  quota on a job of a few seconds: 2,000 URLs = 200 calls take 199/50 s of pacing plus the last batch's round
-  trips (measured: 0.90 of the quota bound at 47.5/s paced, 0.81 at 50/s with throttles; with the window,
-  0.97-0.98 and no throttles; see bench/README.md).
-- :class:`RateLimiter`, a pacer with burst 1 (one call every 1/rate s), for callers that want even spacing.
+second"). :class:`WindowLimiter` (the one the function uses, through :func:`get_limiter`) applies the same rule
+on the client: a call may start once the call N starts back is more than a window (plus a jitter margin) old. It
+never asks for more than the quota, yet a window's N calls may go out back to back. An even pacer cannot reach the
+quota on a job of a few seconds: 2,000 URLs = 200 calls take 199/50 s of pacing plus the last batch's round trips
+(measured: 0.90 of the quota bound at 47.5/s paced, 0.81 at 50/s with throttles; with the window, 0.97-0.98 and no
+throttles; see bench/README.md).
 
 One limiter per API is shared by every worker thread of the function instance (module-level registry), because
 the quota is per account, not per thread. Times are ``time.monotonic()`` seconds throughout.
@@ -23,102 +20,22 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-# After a throttle answer the pacer slows down to this fraction of its rate and recovers linearly to full
+# After a throttle answer the limiter allows this fraction of its calls per window and recovers linearly to full
 # speed over RECOVERY_S: the window is already full, and N workers retrying at full speed would keep it full.
 SLOWDOWN_FACTOR = 0.7
 RECOVERY_S = 1.5
 # A throttle answer pauses every caller this long (unless the server says how long: x-acs-retry-after).
 THROTTLE_PAUSE_S = 0.1
 # Throttle answers that arrive within this long of the last slowdown belong to the same burst (in-flight calls
-# sent before we slowed down) and do not slow the pacer down again.
+# sent before we slowed down) and do not slow the limiter down again.
 SLOWDOWN_COOLDOWN_S = 1.0
 
 DEFAULT_QUOTAS: dict[str, float] = {"CancelUrlUploadJobs": 50.0, "GetURLUploadInfos": 100.0}
-# Share of the quota to give the even pacer (RateLimiter) when it paces a quota. At exactly the quota, network
-# jitter now and then packs one call too many into a 1-second window, and every throttle costs far more than 5%
-# (measured against the local VOD's strict sliding window: 50/s paced → 30-45 accepted calls/s; 47.5/s paced →
-# 47.6/s, no throttles).
-QUOTA_HEADROOM = 0.95
 # The window limiter keeps each window this much longer than VOD's second: the service judges a call when it
 # arrives (after its network trip and, in the local cloud, after the injected latency), the client when it sends
 # it, and that gap varies by tens of ms when many calls are in flight. Measured on the bulk benchmark (+100 ms
 # latency, 16 workers): 20 ms → throttles in 3 of 5 runs; 50 ms → none in 11 runs, at 0.97-0.98 of the quota.
 WINDOW_MARGIN_S = 0.05
-
-
-class RateLimiter:
-    """Thread-safe pacer: at most one call every ``1/rate`` seconds, no saved-up burst.
-
-    Each :meth:`acquire` reserves the next free slot under a lock and then sleeps outside it, so concurrent
-    callers queue up in slot order without holding the lock while they wait.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be > 0, got {rate!r}")
-        self._rate = float(rate)
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_slot = float("-inf")
-        self._last_slowdown = float("-inf")
-
-    @property
-    def rate(self) -> float:
-        return self._rate
-
-    def set_rate(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be > 0, got {rate!r}")
-        with self._lock:
-            self._rate = float(rate)
-
-    def current_rate(self, now: float | None = None) -> float:
-        """The effective rate now: reduced right after a throttle, back to :attr:`rate` after RECOVERY_S."""
-        with self._lock:
-            return self._effective_rate(self._clock() if now is None else now)
-
-    def _effective_rate(self, now: float) -> float:
-        since = now - self._last_slowdown
-        if since >= RECOVERY_S:
-            return self._rate
-        factor = SLOWDOWN_FACTOR + (1.0 - SLOWDOWN_FACTOR) * max(since, 0.0) / RECOVERY_S
-        return self._rate * factor
-
-    def reserve(self, deadline: float | None = None) -> float | None:
-        """Reserve the next slot and return its time; None (nothing reserved) if it is after ``deadline``."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            if deadline is not None and slot > deadline:
-                return None
-            self._next_slot = slot + 1.0 / self._effective_rate(slot)
-            return slot
-
-    def acquire(self, deadline: float | None = None) -> bool:
-        """Wait for a slot; False (without waiting) if the slot would come after ``deadline``."""
-        slot = self.reserve(deadline)
-        if slot is None:
-            return False
-        wait = slot - self._clock()
-        if wait > 0:
-            self._sleep(wait)
-        return True
-
-    def throttled(self, pause_s: float | None = None) -> None:
-        """The service answered "throttled": pause every caller briefly and slow down for a while."""
-        pause = THROTTLE_PAUSE_S if pause_s is None else max(0.0, pause_s)
-        with self._lock:
-            now = self._clock()
-            self._next_slot = max(self._next_slot, now + pause)
-            if now - self._last_slowdown >= SLOWDOWN_COOLDOWN_S:
-                self._last_slowdown = now
 
 
 class WindowLimiter:
@@ -219,8 +136,6 @@ class WindowLimiter:
             if now - self._last_slowdown >= SLOWDOWN_COOLDOWN_S:
                 self._last_slowdown = now
 
-
-Limiter = RateLimiter | WindowLimiter
 
 _registry: dict[str, WindowLimiter] = {}
 _registry_lock = threading.Lock()

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_plus
 
 from lib.outcome import DuplicateOutcomeError, ItemOutcome, Results
-from lib.ratelimit import Limiter, get_limiter
+from lib.ratelimit import WindowLimiter, get_limiter
 from lib.request import CancelRequest
 from lib.retry import CallFailed, CallStats, RetryPolicy, call_with_retry, scrub
 
@@ -389,8 +389,8 @@ class Canceller:
         self,
         client_factory: Callable[[], Any],
         *,
-        cancel_limiter: Limiter | None = None,
-        info_limiter: Limiter | None = None,
+        cancel_limiter: WindowLimiter | None = None,
+        info_limiter: WindowLimiter | None = None,
         options: VodOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

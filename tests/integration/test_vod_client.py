@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from lib.outcome import OutcomeKind, Results
-from lib.ratelimit import QUOTA_HEADROOM, RateLimiter
+from lib.ratelimit import WindowLimiter
 from lib.request import CancelRequest, UploadUrl
 from lib.vod import Canceller, VodOptions, build_vod_client
 from localcloud.auth.credentials import CredentialStore
@@ -65,8 +65,8 @@ class Env:
         opts.update(options)
         return Canceller(
             lambda: build_vod_client(endpoint, creds, "cn-shanghai"),
-            cancel_limiter=RateLimiter(50 * QUOTA_HEADROOM),
-            info_limiter=RateLimiter(100 * QUOTA_HEADROOM),
+            cancel_limiter=WindowLimiter(50),
+            info_limiter=WindowLimiter(100),
             options=VodOptions(**opts),
         )
 

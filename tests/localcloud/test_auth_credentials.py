@@ -27,11 +27,6 @@ SECRET = "unit-secret"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def store(clock: Clock) -> CredentialStore:
     credentials = CredentialStore(clock)
     credentials.add_access_key(AK, SECRET)

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import fc2
 import pytest
 from auth_capture import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Captured, CaptureServer, Identity, identity
 
 from localcloud.auth import AuthFailure, CredentialStore, verify_fc
-from localcloud.clock import Clock
 
 SERVICE = "vod-cancel"
 FUNCTION = "vod-cancel-url-uploads"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[CaptureServer]:
-    with CaptureServer().running() as capture_server:
-        yield capture_server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> CredentialStore:
-    credentials = CredentialStore(clock)
-    credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    return credentials
-
-
-@pytest.fixture(params=["static", "sts"])
-def caller(request: pytest.FixtureRequest, store: CredentialStore) -> Identity:
-    return identity(store, request.param)
 
 
 def client(server: CaptureServer, caller: Identity) -> fc2.Client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterator
 
 import pytest
 from auth_capture import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Captured, CaptureServer, Identity, identity
@@ -22,29 +21,6 @@ DOC_STRING_TO_SIGN = f"GET\n\n\n{DOC_DATE}\nx-mns-version:2015-06-06\n/MyQueue"
 DOC_SIGNATURE = "uwx3yeWoILzgmvesW0BQSgfM7b8="
 
 MESSAGE = '{"event":"done","name":"中文 & <xml> \\"chars\\""}'
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[CaptureServer]:
-    with CaptureServer().running() as capture_server:
-        yield capture_server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> CredentialStore:
-    credentials = CredentialStore(clock)
-    credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    return credentials
-
-
-@pytest.fixture(params=["static", "sts"])
-def caller(request: pytest.FixtureRequest, store: CredentialStore) -> Identity:
-    return identity(store, request.param)
 
 
 def publish(server: CaptureServer, caller: Identity, body: str = MESSAGE, tag: str = "ok") -> Captured:

@@ -7,7 +7,7 @@ SDK builds exactly the request it would send to Alibaba Cloud.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ import pytest
 from auth_capture import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Captured, CaptureServer, Identity, identity
 
 from localcloud.auth import AuthFailure, CredentialStore, verify_oss
-from localcloud.clock import Clock
 
 REGION = "cn-shanghai"
 BUCKET = "vod-cancel-manifests"
@@ -90,29 +89,6 @@ V4_SDKS = [sdk for sdk in SDKS if sdk.version == "v4"]
 
 def sdk_id(sdk: Sdk) -> str:
     return f"{sdk.name}-{sdk.version}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[CaptureServer]:
-    with CaptureServer().running() as capture_server:
-        yield capture_server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> CredentialStore:
-    credentials = CredentialStore(clock)
-    credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    return credentials
-
-
-@pytest.fixture(params=["static", "sts"])
-def caller(request: pytest.FixtureRequest, store: CredentialStore) -> Identity:
-    return identity(store, request.param)
 
 
 @pytest.fixture(params=SDKS, ids=sdk_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
@@ -12,33 +11,9 @@ from alibabacloud_vod20170321.client import Client
 from auth_capture import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Captured, CaptureServer, Identity, identity
 
 from localcloud.auth import AuthFailure, CredentialStore, verify_vod
-from localcloud.clock import Clock
 
 # Values the function really sends: URL-encoded URLs, comma-joined; plus CJK, spaces, '+', '~' and reserved marks.
 TRICKY_UPLOAD_URLS = "https%3A//example.com/a%2Cb.mp4,https://例子.cn/视频 1+2.mp4?x=1&y=~!*'();:@$"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[CaptureServer]:
-    with CaptureServer().running() as capture_server:
-        yield capture_server
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> CredentialStore:
-    credentials = CredentialStore(clock)
-    credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    return credentials
-
-
-@pytest.fixture(params=["static", "sts"])
-def caller(request: pytest.FixtureRequest, store: CredentialStore) -> Identity:
-    return identity(store, request.param)
 
 
 @pytest.fixture(params=["acs3", "rpc"])

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from mns.mns_exception import MNSClientNetworkException, MNSServerException
 from mns.topic import TopicMessage
-from svc_helpers import Running, mns_account, running_services
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
+from svc_helpers import Running, mns_account
 
 
 @pytest.fixture

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 
 import pytest
 from mns.message_property import MessagePropertyValue
 from mns.topic import Base64TopicMessage, TopicMessage
-from svc_helpers import ACCOUNT_ID, Running, mns_account, running_services
+from svc_helpers import ACCOUNT_ID, Running, mns_account
 
 FUNCTION = f"acs:fc:cn-shanghai:{ACCOUNT_ID}:functions/vod-cancel-url-uploads"
 QUEUE = f"acs:mns:cn-shanghai:{ACCOUNT_ID}:queues/sink"
 BODY = '{"JobIds":["a1","b2"],"Note":"中文 & <tag> \'q\'"}'
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
 
 
 @pytest.fixture

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from mns.mns_exception import MNSServerException
 from mns.queue import Message, QueueMeta
-from svc_helpers import Running, mns_account, running_services
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
+from svc_helpers import Running, mns_account
 
 
 @pytest.fixture

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 from mns.mns_exception import MNSServerException
 from mns.subscription import SubscriptionMeta
 from mns.topic import Base64TopicMessage, TopicMessage, TopicMeta
-from svc_helpers import ACCOUNT_ID, Running, mns_account, running_services
+from svc_helpers import ACCOUNT_ID, Running, mns_account
 
 QUEUE_ENDPOINT = f"acs:mns:cn-shanghai:{ACCOUNT_ID}:queues/sink"
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
 
 
 @pytest.fixture

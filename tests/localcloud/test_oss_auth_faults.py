@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import alibabacloud_oss_v2 as oss_v2
 import oss2
 import pytest
-from svc_helpers import ACCESS_KEY_ID, Running, oss2_bucket, oss_v2_client, running_services
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
+from svc_helpers import ACCESS_KEY_ID, Running, oss2_bucket, oss_v2_client
 
 
 @pytest.fixture

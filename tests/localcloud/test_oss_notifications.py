@@ -6,11 +6,10 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import alibabacloud_oss_v2 as oss_v2
 import pytest
-from svc_helpers import ACCOUNT_ID, REGION, Running, oss2_bucket, oss_v2_client, running_services
+from svc_helpers import ACCOUNT_ID, REGION, Running, oss2_bucket, oss_v2_client
 
 from localcloud.oss.events import iso8601
 
@@ -20,12 +19,6 @@ CREATED_EVENTS = [
     "oss:ObjectCreated:PostObject",
     "oss:ObjectCreated:CompleteMultipartUpload",
 ]
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
 
 
 @pytest.fixture

@@ -5,22 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from collections.abc import Iterator
 
 import alibabacloud_oss_v2 as oss_v2
 import oss2
 import pytest
-from svc_helpers import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Running, oss2_bucket, oss_v2_client, running_services
+from svc_helpers import ACCESS_KEY_ID, ACCESS_KEY_SECRET, Running, oss2_bucket, oss_v2_client
 
 from localcloud.oss.models import crc64
 
 KEYS = ["plain.txt", "dir/sub/a b.txt", "plus+sign.txt", "percent%41.txt", "中文/键 名.txt", "tilde~!*'();:@&=$,[].txt"]
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[Running]:
-    with running_services() as running:
-        yield running
 
 
 @pytest.fixture

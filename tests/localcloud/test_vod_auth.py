@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
 
 import pytest
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_vod20170321 import models as vod_models
 from alibabacloud_vod20170321.client import Client
-from vod_helpers import ACCESS_KEY_ID, VodEnv, capture_request, running_vod
-
-
-@pytest.fixture(scope="module")
-def shared_env() -> Iterator[VodEnv]:
-    with running_vod() as env:
-        yield env
+from vod_helpers import ACCESS_KEY_ID, VodEnv, capture_request
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -11,15 +10,9 @@ import pytest
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 from alibabacloud_vod20170321 import models as vod_models
 from darabonba.exceptions import UnretryableException
-from vod_helpers import VodEnv, call_api, running_vod
+from vod_helpers import VodEnv, call_api
 
 from localcloud.faults import FaultRule
-
-
-@pytest.fixture(scope="module")
-def shared_env() -> Iterator[VodEnv]:
-    with running_vod() as env:
-        yield env
 
 
 @pytest.fixture

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 from alibabacloud_vod20170321 import models as vod_models
 from alibabacloud_vod20170321.client import Client
-from vod_helpers import VodEnv, call_api, running_vod
+from vod_helpers import VodEnv, call_api
 
 from localcloud.vod.models import CANCELED, FAIL, PENDING, PROCESSING, SUCCESS, JobPolicy
 
 ODD_URL = "https://example.com/视频/a b,c%20d+e.mp4?x=1&y=2"
 PLAIN_URL = "https://example.com/videos/plain.mp4"
 UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-@pytest.fixture(scope="module")
-def shared_env() -> Iterator[VodEnv]:
-    with running_vod() as env:
-        yield env
 
 
 @pytest.fixture

@@ -15,11 +15,13 @@ class FakeTime:
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.slept: list[float] = []
 
     def clock(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
         self.now += seconds
 
 
@@ -69,8 +71,9 @@ def test_fractional_rates_allow_one_call_per_interval():
 def test_acquire_refuses_a_start_after_the_deadline_without_reserving_it():
     limiter, t = make(1, margin_s=0.0)
     assert limiter.acquire()
-    assert limiter.acquire(deadline=t.now + 0.5) is False
-    assert limiter.acquire(deadline=t.now + 1.0)
+    assert limiter.acquire(deadline=t.now + 0.5) is False  # next start is 1 s away
+    assert t.slept == []
+    assert limiter.acquire(deadline=t.now + 1.0)  # the refused call did not take the start
 
 
 def test_a_throttle_pauses_everyone_and_shrinks_the_window_then_recovers():
@@ -82,6 +85,15 @@ def test_a_throttle_pauses_everyone_and_shrinks_the_window_then_recovers():
     assert t.now - before == pytest.approx(0.5)
     t.now += ratelimit.RECOVERY_S
     assert limiter.current_rate() == pytest.approx(100)
+
+
+def test_a_burst_of_throttle_answers_slows_down_only_once():
+    limiter, t = make(100)
+    limiter.throttled()
+    t.now += ratelimit.SLOWDOWN_COOLDOWN_S / 2
+    rate_mid = limiter.current_rate()
+    limiter.throttled()  # same burst: must not restart the slowdown
+    assert limiter.current_rate() == pytest.approx(rate_mid)
 
 
 def test_concurrent_callers_never_exceed_the_window():
