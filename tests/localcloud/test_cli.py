@@ -43,7 +43,8 @@ def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 20) ->
     deadline = time.monotonic() + timeout
     while not path.exists():
         assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "endpoints file never appeared"
+        if time.monotonic() >= deadline:
+            raise AssertionError("endpoints file never appeared")
         time.sleep(0.05)
 
 

@@ -165,14 +165,11 @@ def test_delivery_happens_after_the_put_response_and_never_blocks_it(env: Runnin
     env.cloud.fc.deliver_event = slow_deliver  # type: ignore[method-assign]
     try:
         env.cloud.oss.add_notification("vod-cancel-manifests", FUNCTION)
-        started = time.monotonic()
         _put(env, "m.txt", b"x")
-        elapsed = time.monotonic() - started
         assert entered.wait(2)
-        assert env.cloud.fc.events == []
+        assert env.cloud.fc.events == []  # the PUT returned while delivery was still held: it did not wait for it
     finally:
         release.set()
         env.cloud.fc.deliver_event = real_deliver  # type: ignore[method-assign]
 
-    assert elapsed < 1.0
     assert len(env.cloud.fc.wait_for(1)) == 1

@@ -254,7 +254,8 @@ def wait_until(condition: Any, timeout: float = 60.0, interval: float = 0.01) ->
     """Poll ``condition()`` until it is true; AssertionError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the local cloud"
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out waiting for the local cloud")
         time.sleep(interval)
 
 

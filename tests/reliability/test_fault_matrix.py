@@ -192,9 +192,8 @@ def test_every_item_ends_in_exactly_one_outcome_under_faults(
     outcome = send(localcloud, trigger, scenario)
     tally.items += scenario.item_count
     # THEN the invocation reported: one attempt, no raise, finished inside the function's timeout
+    # (a run past the timeout would have been killed by the local FC: status "timeout", not "succeeded")
     assert [r.status for r in outcome.records] == ["succeeded"], [r.error for r in outcome.records]
-    timeout_ms = localcloud.fc.timeout * 1000
-    assert all(r.duration_ms < timeout_ms for r in outcome.records), "retries overran the function's timeout"
     # AND every requested item has exactly one outcome that agrees with VOD
     accounting = check_accounting(
         localcloud,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -184,17 +183,14 @@ def test_empty_results_is_one_part_with_empty_lists():
     assert tag == "ok" and document["Counts"]["Requested"] == 0 and all(document[name] == [] for name in LISTS)
 
 
-def test_split_100k_outcomes_fast_and_lossless():
-    """100,000 outcomes split into many ≤64 KB parts, linearly, with nothing lost or repeated."""
+def test_split_100k_outcomes_lossless():
+    """100,000 outcomes split into many ≤64 KB parts with nothing lost or repeated (speed: bench/memory.py)."""
     # GIVEN 100,000 outcomes of every kind (non-ASCII URLs)
     results = many_results(100_000)
     # WHEN rendered under the MNS limit
-    started = time.perf_counter()
     documents = results_documents(results, **IDS, max_bytes=MAX_MESSAGE_BYTES)
-    elapsed = time.perf_counter() - started
     # THEN there are many parts, each valid and within the limit, together equal to the whole
     assert len(documents) > 50
-    assert elapsed < 5, elapsed
     assert_valid_split(results, documents, MAX_MESSAGE_BYTES)
     assert json.loads(documents[0][0])["Counts"]["Requested"] == 100_000
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -470,7 +469,7 @@ def test_builder_with_nothing_added_is_empty_request():
 
 
 def test_builder_streams_a_100k_line_manifest():
-    """A 100,000-line manifest is consumed one line at a time from a generator, quickly."""
+    """A 100,000-line manifest is consumed one line at a time from a generator (its speed: bench/memory.py)."""
 
     # GIVEN a generator of 100,000 lines (half URLs), never materialised as one text
     def lines():
@@ -479,13 +478,10 @@ def test_builder_streams_a_100k_line_manifest():
 
     builder = CancelRequestBuilder()
     # WHEN added
-    started = time.perf_counter()
     builder.add_text_lines(lines(), "oss://bkt/big.txt")
     request = builder.build()
-    elapsed = time.perf_counter() - started
-    # THEN all distinct items are there, in well under the function's time budget
+    # THEN all distinct items are there
     assert len(request.job_ids) == 50_000 and len(request.upload_urls) == 50_000
-    assert elapsed < 5, elapsed
 
 
 # ---------------------------------------------------------------- purity
