@@ -1,0 +1,70 @@
+"""The deployment files: s.yaml against the fc3 component's own schema, the package contents, the RAM needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from localcloud.fc.config import resolve_variables
+
+ROOT = Path(__file__).resolve().parents[2]
+FC3_SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-schema.json"
+
+
+def _props() -> dict[str, Any]:
+    document = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
+    resolved = resolve_variables(document, {"AccountID": "1234567890123456"}, env={})
+    (resource,) = resolved["resources"].values()
+    assert resource["component"] == "fc3"
+    return resource["props"]
+
+
+def test_s_yaml_is_valid_for_the_fc3_component() -> None:
+    """s.yaml's function props (variables resolved) satisfy the schema `s deploy` checks them against."""
+    if not FC3_SCHEMA.exists():
+        pytest.skip(f"fc3 schema not found at {FC3_SCHEMA}")
+    jsonschema = pytest.importorskip("jsonschema")
+    # GIVEN the fc3 component's schema / WHEN s.yaml's props are validated / THEN there is no error
+    schema = json.loads(FC3_SCHEMA.read_text(encoding="utf-8"))
+    errors = [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(_props())]
+    assert errors == []
+
+
+def test_s_yaml_declares_what_the_function_needs() -> None:
+    """One python3.10 function on handler.handler with the three triggers, a role, async config and logs."""
+    # GIVEN s.yaml / WHEN read / THEN it has what the README's deploy section promises
+    props = _props()
+    assert (props["runtime"], props["handler"], props["logConfig"]) == ("python3.10", "handler.handler", "auto")
+    assert props["role"].startswith("acs:ram::1234567890123456:role/")
+    triggers = {t["triggerType"]: t for t in props["triggers"]}
+    assert set(triggers) == {"oss", "mns_topic", "http"}
+    assert triggers["http"]["triggerConfig"]["authType"] == "function"
+    assert triggers["mns_topic"]["triggerConfig"]["notifyContentFormat"] == "JSON"
+    assert set(triggers["oss"]["triggerConfig"]["filter"]["key"]) == {"prefix", "suffix"}
+    assert props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"].startswith("acs:mns:")
+    env = props["environmentVariables"]
+    assert env["NOTIFY_TOPIC"] != env["TRIGGER_TOPIC"]
+    assert triggers["mns_topic"]["sourceArn"].endswith(f"/topics/{env['TRIGGER_TOPIC']}")
+
+
+def test_fcignore_keeps_the_local_cloud_tests_and_benches_out_of_the_package() -> None:
+    """Only the function is deployed: .fcignore excludes everything that is not handler.py, lib/ and deps."""
+    # GIVEN .fcignore / WHEN read / THEN the never-deployed parts are listed and the function's are not
+    patterns = {line.strip() for line in (ROOT / ".fcignore").read_text().splitlines() if line.strip()}
+    assert {"localcloud/", "tests/", "bench/", "events/", ".venv/"} <= patterns
+    assert not {"lib/", "handler.py", "python/", "requirements.txt"} & patterns
+
+
+def test_runtime_requirements_are_only_the_official_sdks() -> None:
+    """requirements.txt (what is vendored into the package) holds the official runtime SDKs and nothing else."""
+    # GIVEN requirements.txt / WHEN its package names are read / THEN they are the four official SDKs
+    names = {
+        line.split(">")[0].split("=")[0].split("<")[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert names == {"alibabacloud-vod20170321", "alibabacloud-tea-openapi", "aliyun-mns-sdk", "alibabacloud-oss-v2"}
