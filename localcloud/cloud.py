@@ -2,18 +2,31 @@
 
 It is the Python API for tests and the engine behind ``python -m localcloud up``. Each service keeps its state in
 a backend object (``cloud.vod``, ``cloud.mns``, ``cloud.oss``, ``cloud.fc``) that can be inspected and reset; its
-HTTP face is a WSGI app served on its own loopback port.
+HTTP face is a WSGI app served on its own loopback port, all of them behind one :class:`Gateway` (clock, faults,
+credentials, authorization). This module is the one place that knows every service and wires them together.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
+from localcloud.control import make_app as control_app
+from localcloud.core.gateway import Gateway, allow_all
 from localcloud.faults import Faults
+from localcloud.fc.models import FcBackend
+from localcloud.fc.routes import make_http_trigger_app, make_invoke_app
+from localcloud.mns.models import MnsBackend
+from localcloud.mns.routes import make_app as mns_app
+from localcloud.oss.models import OssBackend
+from localcloud.oss.routes import make_app as oss_app
 from localcloud.server import ServiceServer
+from localcloud.vod.models import VodBackend
+from localcloud.vod.routes import make_app as vod_app
 
 DEMO_ACCESS_KEY_ID = "LTAI5tLocalCloudDemoKey"
 DEMO_ACCESS_KEY_SECRET = "localcloud-demo-secret-do-not-use"
@@ -42,11 +55,6 @@ class LocalCloud:
         seed: int | None = None,
         function_env: dict[str, str] | None = None,
     ) -> None:
-        from localcloud.fc.models import FcBackend
-        from localcloud.mns.models import MnsBackend
-        from localcloud.oss.models import OssBackend
-        from localcloud.vod.models import VodBackend
-
         self.project_dir = Path(project_dir).resolve()
         self.region = region
         self.account_id = account_id
@@ -56,26 +64,47 @@ class LocalCloud:
         self.faults = Faults(seed)
         self.credentials = CredentialStore(self.clock)
         self.credentials.add_access_key(access_key_id, access_key_secret)
-        self.vod = VodBackend(self)
-        self.mns = MnsBackend(self)
-        self.oss = OssBackend(self)
-        self.fc = FcBackend(self, function_env=function_env or {})
+        self.gateway = Gateway(region, account_id, self.clock, self.faults, self.credentials)
+        self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._servers: dict[str, ServiceServer] = {}
+        self.vod = VodBackend(self.clock)
+        self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
+        self.oss = OssBackend(self.clock, region, account_id, self._deliver_event)
+        self.fc = FcBackend(
+            self.project_dir,
+            region=region,
+            account_id=account_id,
+            clock=self.clock,
+            credentials=self.credentials,
+            mns=self.mns,
+            oss=self.oss,
+            endpoints=self._service_urls,
+            workdir=self._workdir / "fc",
+            config_values={
+                "AccountID": account_id,
+                "AccessKeyID": access_key_id,
+                "AccessKeySecret": access_key_secret,
+            },
+            function_env=function_env or {},
+        )
+
+    def _deliver_event(self, function_arn: str, event: bytes, *, source: str, retry_strategy: str | None = None) -> str:
+        """MNS subscriptions and OSS notifications hand their events to the function through here."""
+        return self.fc.deliver_event(function_arn, event, source=source, retry_strategy=retry_strategy)
+
+    def _service_urls(self) -> dict[str, str]:
+        """Where the function reaches VOD, MNS and OSS (none before :meth:`start`)."""
+        return {name: self.url(name) for name in ("vod", "mns", "oss") if name in self._servers}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
-        from localcloud.control import make_app as control_app
-        from localcloud.fc.routes import make_http_trigger_app, make_invoke_app
-        from localcloud.mns.routes import make_app as mns_app
-        from localcloud.oss.routes import make_app as oss_app
-        from localcloud.vod.routes import make_app as vod_app
-
+        gateway = self.gateway
         apps = {
-            "vod": vod_app(self),
-            "mns": mns_app(self),
-            "oss": oss_app(self),
-            "fc": make_invoke_app(self),
-            "http_trigger": make_http_trigger_app(self),
+            "vod": vod_app(self.vod, gateway),
+            "mns": mns_app(self.mns, gateway),
+            "oss": oss_app(self.oss, gateway),
+            "fc": make_invoke_app(self.fc, gateway),
+            "http_trigger": make_http_trigger_app(self.fc, gateway),
             "control": control_app(self),
         }
         for name, app in apps.items():
@@ -88,6 +117,7 @@ class LocalCloud:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -96,7 +126,8 @@ class LocalCloud:
         self.stop()
 
     def reset(self) -> None:
-        """Forget all state (jobs, messages, objects, invocations, faults, clock) and re-wire from s.yaml."""
+        """Forget all state (jobs, messages, objects, invocations, faults, clock, authorizer); re-wire from s.yaml."""
+        self.gateway.authorize = allow_all
         self.faults.clear()
         self.clock.reset()
         self.credentials.reset()

@@ -1,48 +1,49 @@
-"""FC's API error codes (body ``{"ErrorCode", "ErrorMessage"}``), one class per code.
+"""FC's API error codes (body ``{"ErrorCode", "ErrorMessage"}``): one class per code, and their table.
 
 Codes, statuses and message templates are FC's documented common errors (help.aliyun.com "Error codes",
-FC 2.0 and 2023-03-30 API lists), except where a docstring says UNCONFIRMED. ``error_for_auth`` maps the
-verifier's failure kinds onto them.
+FC 2.0 and 2023-03-30 API lists), except where a docstring says UNCONFIRMED. The table maps the signature
+verifier's failure kinds onto them, with the verifier's explanation appended to the message.
 """
 
 from __future__ import annotations
 
-from localcloud.auth.errors import AuthFailure
+from localcloud.core.errors import ErrorTable, ServiceError
 
 
-class FcApiError(Exception):
-    """An FC API error: the HTTP status plus the JSON body's ErrorCode / ErrorMessage."""
-
-    code = "InternalServerError"
-    status = 500
-    message = "an internal error has occurred. Please retry."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        self.message = message or self.message
-
-
-class InvalidArgument(FcApiError):
+class InvalidArgument(ServiceError):
     code, status = "InvalidArgument", 400
+    message = "invalid argument"
 
 
-class MissingRequiredHeader(FcApiError):
+class MissingRequiredHeader(ServiceError):
     code, status = "MissingRequiredHeader", 400
+    message = "a required HTTP header was not specified"
 
 
-class PathNotSupported(FcApiError):
+class PathNotSupported(ServiceError):
+    """FC's answer to a path or method it has no API for (the emulator's not-implemented answer too)."""
+
     code, status = "PathNotSupported", 400
+    message = "the requested API path is not supported"
 
 
-class EntityTooLarge(FcApiError):
+class EntityTooLarge(ServiceError):
     code, status = "EntityTooLarge", 400
+    message = "payload size exceeds maximum allowed size"
 
 
-class AccessDenied(FcApiError):
+class AccessDenied(ServiceError):
     code, status = "AccessDenied", 403
+    message = "the caller is not authorized to perform this operation"
 
 
-class SignatureNotMatch(FcApiError):
+class MissingAuthorization(AccessDenied):
+    """An unsigned request to the API: FC answers AccessDenied."""
+
+    message = "required HTTP header Authorization was not specified"
+
+
+class SignatureNotMatch(ServiceError):
     code, status = "SignatureNotMatch", 403
     message = (
         "The request signature we calculated does not match the signature you provided. "
@@ -50,117 +51,123 @@ class SignatureNotMatch(FcApiError):
     )
 
 
-class InvalidAccessKeyID(FcApiError):
+class InvalidAccessKeyID(ServiceError):
     code, status = "InvalidAccessKeyID", 403
+    message = "invalid access key ID"
 
 
-class RequestTimeTooSkewed(FcApiError):
+class RequestTimeTooSkewed(ServiceError):
     """UNCONFIRMED code name for FC (FC documents a 15-minute Date window and a 403, not the code)."""
 
     code, status = "RequestTimeTooSkewed", 403
+    message = "the request time is too far from the server time"
 
 
-class InvalidSecurityToken(FcApiError):
+class InvalidSecurityToken(ServiceError):
     """UNCONFIRMED code name for a missing, wrong or expired STS token on FC."""
 
     code, status = "InvalidSecurityToken", 403
+    message = "invalid security token"
 
 
-class ServiceNotFound(FcApiError):
+class ServiceNotFound(ServiceError):
     code, status = "ServiceNotFound", 404
+    message = "service does not exist"
 
 
-class FunctionNotFound(FcApiError):
+class FunctionNotFound(ServiceError):
     code, status = "FunctionNotFound", 404
+    message = "function does not exist"
 
 
-class AliasNotFound(FcApiError):
+class AliasNotFound(ServiceError):
     code, status = "AliasNotFound", 404
+    message = "alias does not exist"
 
 
-class HttpTriggerNotFound(FcApiError):
+class HttpTriggerNotFound(ServiceError):
     """FC answers 404 (FcCommonError) for an HTTP request to a function without an HTTP trigger."""
 
     code, status = "TriggerNotFound", 404
+    message = "trigger does not exist"
 
 
-class MethodNotAllowed(FcApiError):
-    """HTTP-trigger method outside the trigger's ``methods``: 405 per the brief (FC 2.0's doc says 403)."""
+class MethodNotAllowed(ServiceError):
+    """An HTTP-trigger method outside the trigger's ``methods``: 405, the HTTP meaning; FC 2.0's doc answers
+    403 FcCommonError, and FC 3.0's answer is undocumented (UNCONFIRMED)."""
 
     code, status = "MethodNotAllowed", 405
+    message = "method not allowed"
 
 
-class RequestEntityTooLarge(FcApiError):
+class RequestEntityTooLarge(ServiceError):
     """HTTP-trigger request body over the 32 MB limit."""
 
     code, status = "EntityTooLarge", 413
+    message = "payload size exceeds maximum allowed size"
 
 
-class ConcurrentUpdateError(FcApiError):
+class ConcurrentUpdateError(ServiceError):
     code, status = "ConcurrentUpdateError", 409
+    message = "concurrent update of the same resource"
 
 
-class ResourceExhausted(FcApiError):
+class ResourceExhausted(ServiceError):
     code, status = "ResourceExhausted", 429
+    message = "the concurrency limit was exceeded"
 
 
-class ClientClosedRequest(FcApiError):
+class ClientClosedRequest(ServiceError):
     code, status = "ClientClosedRequest", 499
+    message = "the client closed the connection"
 
 
-class InternalServerError(FcApiError):
+class InternalServerError(ServiceError):
     code, status = "InternalServerError", 500
+    message = "an internal error has occurred. Please retry."
 
 
-class ResourceThrottled(FcApiError):
+class ResourceThrottled(ServiceError):
     code, status = "ResourceThrottled", 503
+    message = "the number of instances exceeds the limit"
 
 
-CATALOGUE: dict[str, type[FcApiError]] = {}
-for _cls in (
-    InvalidArgument,
-    MissingRequiredHeader,
-    PathNotSupported,
-    EntityTooLarge,  # before RequestEntityTooLarge: an injected "EntityTooLarge" is the API's 400
-    AccessDenied,
-    SignatureNotMatch,
-    InvalidAccessKeyID,
-    RequestTimeTooSkewed,
-    InvalidSecurityToken,
-    ServiceNotFound,
-    FunctionNotFound,
-    AliasNotFound,
-    HttpTriggerNotFound,
-    MethodNotAllowed,
-    RequestEntityTooLarge,
-    ConcurrentUpdateError,
-    ResourceExhausted,
-    ClientClosedRequest,
-    InternalServerError,
-    ResourceThrottled,
-):
-    CATALOGUE.setdefault(_cls.code, _cls)
-
-
-def error_for_code(code: str, message: str | None = None) -> FcApiError:
-    """The error for an (injected) code; an unknown code answers 500 with that code (brief's fault rule)."""
-    cls = CATALOGUE.get(code)
-    if cls is not None:
-        return cls(message or f"injected fault: {code}")
-    error = FcApiError(message or f"injected fault: {code}")
-    error.code = code
-    return error
-
-
-def error_for_auth(failure: AuthFailure) -> FcApiError:
-    """Map a verifier failure to FC's code (missing/invalid Authorization is a 403 on FC)."""
-    kind = failure.kind
-    if kind == "missing":
-        return AccessDenied(f"required HTTP header Authorization was not specified ({failure.detail})")
-    if kind == "unknown_key":
-        return InvalidAccessKeyID(f"invalid access key ID ({failure.detail})")
-    if kind == "stale_date":
-        return RequestTimeTooSkewed(f"the request time is too far from the server time ({failure.detail})")
-    if kind in ("expired_token", "invalid_token", "missing_token"):
-        return InvalidSecurityToken(f"invalid security token ({failure.detail})")
-    return SignatureNotMatch(f"{SignatureNotMatch.message} ({failure.detail})")
+ERRORS = ErrorTable(
+    (
+        InvalidArgument,
+        MissingRequiredHeader,
+        PathNotSupported,
+        EntityTooLarge,  # before RequestEntityTooLarge: an injected "EntityTooLarge" is the API's 400
+        AccessDenied,
+        SignatureNotMatch,
+        InvalidAccessKeyID,
+        RequestTimeTooSkewed,
+        InvalidSecurityToken,
+        ServiceNotFound,
+        FunctionNotFound,
+        AliasNotFound,
+        HttpTriggerNotFound,
+        MethodNotAllowed,
+        RequestEntityTooLarge,
+        ConcurrentUpdateError,
+        ResourceExhausted,
+        ClientClosedRequest,
+        InternalServerError,
+        ResourceThrottled,
+    ),
+    internal=InternalServerError,
+    not_implemented=PathNotSupported,
+    denied=AccessDenied,
+    auth={
+        "missing": MissingAuthorization,
+        "malformed": SignatureNotMatch,
+        "unknown_key": InvalidAccessKeyID,
+        "bad_signature": SignatureNotMatch,
+        "expired_token": InvalidSecurityToken,
+        "invalid_token": InvalidSecurityToken,
+        "missing_token": InvalidSecurityToken,
+        "stale_date": RequestTimeTooSkewed,
+        "replayed_nonce": SignatureNotMatch,
+    },
+    auth_detail=True,
+)

@@ -3,11 +3,13 @@
 It reads ``s.yaml``, keeps warm instances (worker processes), runs sync and async invocations with FC's retry
 and destination rules, records every attempt with its logs, and wires the function to the local MNS topics and
 OSS buckets its triggers name.
+
+A reset re-initialises the backend: the old instances are killed and the old queue dropped; invocations still
+in flight belong to an older *generation* and neither record nor count once they end.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
@@ -15,27 +17,28 @@ import math
 import os
 import random
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from localcloud.auth.credentials import CredentialStore
+from localcloud.clock import Clock
+from localcloud.core.backend import BaseBackend
+from localcloud.core.ids import new_request_id
 from localcloud.fc.config import (
     Destination,
     FunctionConfig,
     function_name_from_arn,
     load_function_config,
 )
-from localcloud.fc.records import InvocationRecord, destination_record, framed_logs, new_request_id
+from localcloud.fc.records import InvocationRecord, destination_record, framed_logs
 from localcloud.fc.runtime import PACKAGE_ROOT, Instance, InstancePool, InstanceSpec
 from localcloud.fc.scheduler import DelayedExecutor
-
-if TYPE_CHECKING:
-    from localcloud.cloud import LocalCloud
+from localcloud.mns.models import MnsBackend
+from localcloud.oss.models import OssBackend
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ STS_TTL_SECONDS = 36 * 3600
 MNS_BACKOFF_RETRIES = 3
 MNS_EXPONENTIAL_RETRIES = 176
 _PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+_GENERATIONS = itertools.count(1)
 
 
 @dataclass
@@ -65,11 +69,39 @@ class _Overrides:
     timeout_s: float | None = None
 
 
-class FcBackend:
-    """The local FC for one function. Python API for tests: see the README's local-cloud section."""
+class FcBackend(BaseBackend):
+    """The local FC for one function. Python API for tests: see the README's local-cloud section.
 
-    def __init__(self, cloud: LocalCloud, function_env: dict[str, str] | None = None) -> None:
-        self.cloud = cloud
+    It runs the function of ``project_dir``'s s.yaml (``config_values`` answer ``${config(...)}``) in ``region``
+    for ``account_id``; its instances get role credentials from ``credentials`` and the service endpoints from
+    ``endpoints()``; it creates the topics, queues and buckets the function names in ``mns`` and ``oss``;
+    ``workdir`` holds instance logs and the function's HOME.
+    """
+
+    def __init__(
+        self,
+        project_dir: Path,
+        *,
+        region: str,
+        account_id: str,
+        clock: Clock,
+        credentials: CredentialStore,
+        mns: MnsBackend,
+        oss: OssBackend,
+        endpoints: Callable[[], dict[str, str]],
+        workdir: Path,
+        config_values: dict[str, str] | None = None,
+        function_env: dict[str, str] | None = None,
+    ) -> None:
+        self.project_dir = project_dir
+        self.region = region
+        self.account_id = account_id
+        self._clock = clock
+        self._credentials = credentials
+        self._mns = mns
+        self._oss = oss
+        self._endpoints = endpoints
+        self._config_values = dict(config_values or {})
         self.function_env = dict(function_env or {})
         self.retry_delay_scale = 0.01
         """Real retry delays (10–20 s, MNS decay up to 512 s) are multiplied by this."""
@@ -77,11 +109,11 @@ class FcBackend:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._active = 0
-        self._generation = 0
+        self._generation = next(_GENERATIONS)
         self._records: list[InvocationRecord] = []
         self._overrides = _Overrides()
-        self._tmp = Path(tempfile.mkdtemp(prefix="localcloud-fc-"))
-        (self._tmp / "home").mkdir()
+        self._tmp = workdir
+        (self._tmp / "home").mkdir(parents=True, exist_ok=True)
         self._log_seq = itertools.count(1)
         self.config: FunctionConfig = self._load_config()
         self._pool = InstancePool(self._start_instance, DEFAULT_MAX_INSTANCES)
@@ -100,7 +132,7 @@ class FcBackend:
 
     @property
     def function_arn(self) -> str:
-        return f"acs:fc:{self.cloud.region}:{self.cloud.account_id}:functions/{self.function_name}"
+        return f"acs:fc:{self.region}:{self.account_id}:functions/{self.function_name}"
 
     @property
     def timeout(self) -> float:
@@ -151,21 +183,13 @@ class FcBackend:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def _load_config(self) -> FunctionConfig:
-        return load_function_config(
-            self.cloud.project_dir,
-            region=self.cloud.region,
-            config_values={
-                "AccountID": self.cloud.account_id,
-                "AccessKeyID": self.cloud.access_key_id,
-                "AccessKeySecret": self.cloud.access_key_secret,
-            },
-        )
+        return load_function_config(self.project_dir, region=self.region, config_values=self._config_values)
 
     def wire(self) -> None:
         """Create the topics, queues and buckets the function names; subscribe it to its triggers."""
         self._create_resources()
         for trigger in self.config.mns_triggers:
-            self.cloud.mns.subscribe(
+            self._mns.subscribe(
                 trigger.topic,
                 f"fc-{self.function_name}-{trigger.name}",
                 self.function_arn,
@@ -174,7 +198,7 @@ class FcBackend:
                 notify_strategy=trigger.notify_strategy,
             )
         for trigger in self.config.oss_triggers:
-            self.cloud.oss.add_notification(
+            self._oss.add_notification(
                 trigger.bucket, self.function_arn, list(trigger.events), trigger.prefix, trigger.suffix
             )
         self._wired = True
@@ -201,45 +225,34 @@ class FcBackend:
     def _create_resources(self) -> None:
         resources = self.required_resources()
         for topic in sorted(resources["topics"]):
-            _create_quietly(self.cloud.mns.create_topic, topic)
+            _create_quietly(self._mns.create_topic, topic)
         for queue in sorted(resources["queues"]):
-            _create_quietly(self.cloud.mns.create_queue, queue)
+            _create_quietly(self._mns.create_queue, queue)
         for bucket in sorted(resources["buckets"]):
-            _create_quietly(self.cloud.oss.create_bucket, bucket)
+            _create_quietly(self._oss.create_bucket, bucket)
 
     def reset(self) -> None:
-        """Forget invocations, queued async events, overrides and warm instances; re-read s.yaml."""
-        with self._lock:
-            self._generation += 1
-            self._records.clear()
-            self._overrides = _Overrides()
-            dropped = self._executor.clear()
-        self._finished(dropped)
-        self._pool.recycle(kill_busy=True)
-        self.config = self._load_config()
-        self._wired = False
+        """Forget invocations, queued async events, overrides, test knobs and warm instances; re-read s.yaml."""
+        self.shutdown()
+        super().reset()
 
     def shutdown(self) -> None:
+        """Kill every instance and drop queued events; invocations in flight no longer record or count."""
         with self._lock:
-            self._generation += 1
+            self._generation = next(_GENERATIONS)
         self._executor.shutdown()
         self._pool.close()
-        shutil.rmtree(self._tmp, ignore_errors=True)
 
     # -- instances -------------------------------------------------------------------------------------------
     def _endpoint_env(self) -> dict[str, str]:
-        env = {}
-        for service in ("vod", "mns", "oss"):
-            with contextlib.suppress(KeyError):  # not started yet
-                env[f"{service.upper()}_ENDPOINT"] = self.cloud.url(service)
-        return env
+        return {f"{service.upper()}_ENDPOINT": url for service, url in self._endpoints().items()}
 
     def _instance_env(self, instance_id: str, credentials: Any) -> dict[str, str]:
         env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
         env.update(
             HOME=str(self._tmp / "home"),
-            FC_REGION=self.cloud.region,
-            FC_ACCOUNT_ID=self.cloud.account_id,
+            FC_REGION=self.region,
+            FC_ACCOUNT_ID=self.account_id,
             FC_FUNCTION_NAME=self.function_name,
             FC_FUNCTION_HANDLER=self.config.handler,
             FC_FUNCTION_MEMORY_SIZE=str(self.config.memory_mb),
@@ -257,7 +270,7 @@ class FcBackend:
 
     def _start_instance(self) -> Instance:
         instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
-        credentials = self.cloud.credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
+        credentials = self._credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
         spec = InstanceSpec(
             env=self._instance_env(instance_id, credentials), code_dir=self.config.code_dir, log_dir=self._tmp
         )
@@ -268,8 +281,8 @@ class FcBackend:
     def _context(self, request_id: str, instance: Instance) -> dict[str, Any]:
         credentials = instance.credentials
         margin = min(15 * 60, self.sts_ttl_seconds / 4)
-        if credentials.expiration - self.cloud.clock.now() < margin:  # FC rotates the role's token in time
-            credentials = instance.credentials = self.cloud.credentials.issue_sts_token(self.sts_ttl_seconds)
+        if credentials.expiration - self._clock.now() < margin:  # FC rotates the role's token in time
+            credentials = instance.credentials = self._credentials.issue_sts_token(self.sts_ttl_seconds)
         return {
             "request_id": request_id,
             "credentials": {
@@ -290,19 +303,21 @@ class FcBackend:
                 "qualifier": "LATEST",
                 "version_id": "",
             },
-            "region": self.cloud.region,
-            "account_id": self.cloud.account_id,
+            "region": self.region,
+            "account_id": self.account_id,
         }
 
     # -- invocations -----------------------------------------------------------------------------------------
-    def _started(self) -> None:
+    def _started(self) -> int:
+        """Count one invocation in (for :meth:`wait_idle`); return the generation it belongs to."""
         with self._idle:
             self._active += 1
+            return self._generation
 
-    def _finished(self, count: int = 1) -> None:
-        if count:
-            with self._idle:
-                self._active -= count
+    def _finished(self, generation: int) -> None:
+        with self._idle:
+            if generation == self._generation:
+                self._active -= 1
                 self._idle.notify_all()
 
     def _attempt(
@@ -315,14 +330,14 @@ class FcBackend:
         invocation_type: str,
         attempt: int,
     ) -> InvocationRecord:
-        generation = self._generation
-        started_at = self.cloud.clock.now()
-        instance = self._pool.acquire()
-        log_path = self._tmp / f"invoke-{next(self._log_seq)}.log"
+        generation, pool = self._generation, self._pool
+        started_at = self._clock.now()
+        instance = pool.acquire()
+        log_path = self._tmp / f"invoke-{generation}-{next(self._log_seq)}.log"
         try:
             result = instance.invoke(event, self._context(request_id, instance), self.timeout, log_path)
         finally:
-            self._pool.release(instance)
+            pool.release(instance)
             log_path.unlink(missing_ok=True)
         record = InvocationRecord(
             request_id=request_id,
@@ -350,14 +365,14 @@ class FcBackend:
         self, event: bytes, *, source: str = "api", trigger: str | None = None, request_id: str | None = None
     ) -> InvocationRecord:
         """Synchronous invocation: run once (no retries, no destinations, as FC) and return the record."""
-        request_id = request_id or new_request_id(self.cloud.clock.now())
-        self._started()
+        request_id = request_id or new_request_id("fc", self._clock.now())
+        generation = self._started()
         try:
             return self._attempt(
                 request_id, bytes(event), source=source, trigger=trigger, invocation_type="Sync", attempt=1
             )
         finally:
-            self._finished()
+            self._finished(generation)
 
     def invoke_async(
         self,
@@ -369,14 +384,14 @@ class FcBackend:
         retry_strategy: str | None = None,
     ) -> str:
         """Queue an asynchronous invocation; return its request id at once."""
-        request_id = request_id or new_request_id(self.cloud.clock.now())
+        request_id = request_id or new_request_id("fc", self._clock.now())
         max_retries, delay = self._retry_policy(source, retry_strategy)
-        job = _AsyncJob(request_id, bytes(event), source, trigger, max_retries, delay, self._generation)
-        self._started()
+        generation = self._started()
+        job = _AsyncJob(request_id, bytes(event), source, trigger, max_retries, delay, generation)
         try:
             self._executor.submit(lambda: self._run_job(job))
         except RuntimeError:
-            self._finished()
+            self._finished(generation)
             raise
         return request_id
 
@@ -435,7 +450,7 @@ class FcBackend:
                 self._send_to_destination(self.config.async_config.on_failure, record)
         finally:
             if done:
-                self._finished()
+                self._finished(job.generation)
 
     def _send_to_destination(self, destination: Destination | None, record: InvocationRecord) -> None:
         if destination is None:
@@ -443,9 +458,9 @@ class FcBackend:
         body = json.dumps(destination_record(record, self.function_arn), ensure_ascii=False)
         try:
             if destination.kind == "mns_topic":
-                self.cloud.mns.publish(destination.name, body)
+                self._mns.publish(destination.name, body)
             elif destination.kind == "mns_queue":
-                self.cloud.mns.send_message(destination.name, body)
+                self._mns.send_message(destination.name, body)
             elif destination.kind == "fc_function" and destination.name == self.function_name:
                 self.invoke_async(body.encode("utf-8"), source="destination")
             else:

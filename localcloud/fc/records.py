@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from localcloud.fc.runtime import WorkerResult
-
-
-def new_request_id(now: float) -> str:
-    """FC 3.0's request id shape: ``1-<epoch hex>-<24 hex>``."""
-    return f"1-{int(now):08x}-{secrets.token_hex(12)}"
 
 
 def _text_or_base64(data: bytes) -> dict[str, Any]:

@@ -1,178 +1,123 @@
-"""FC's wire formats: API error bodies, invocation responses, the FC 3.0 HTTP-trigger event and its reply.
+"""FC's two API faces as responses classes: InvokeFunction on the API endpoint, and the function's HTTP trigger.
 
-Pure translation between werkzeug requests/responses and :class:`InvocationRecord`; no state.
+Both run the core pipeline (route → injected fault → ``FC ak:sig`` signature → authorization → action) and answer
+errors as ``{"ErrorCode","ErrorMessage"}``; the trigger marks its own with ``x-fc-error-type: FcCommonError``.
+The payload limits are checked as the body is read: 32 MB for sync calls and triggers, 128 KB for async calls.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import unquote
+from typing import ClassVar
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.exceptions import RequestEntityTooLarge as BodyTooLarge
+from werkzeug.wrappers import Response
 
-from localcloud.fc.errors import FcApiError
-from localcloud.fc.records import InvocationRecord
+from localcloud.auth import verify_fc, wire
+from localcloud.core.errors import ServiceError
+from localcloud.core.gateway import ANONYMOUS, Identity
+from localcloud.core.responses import BaseResponse, action
+from localcloud.fc import errors
+from localcloud.fc import wire as fc_wire
+from localcloud.fc.models import FcBackend
 
-FUNCTION_ERROR = "UnhandledInvocationError"
-LOG_TAIL_BYTES = 4096
-_BINARY_TYPES = ("image/", "audio/", "video/", "font/")
-_BINARY_SUBTYPES = (
-    "application/zip",
-    "application/gzip",
-    "application/x-gzip",
-    "application/x-tar",
-    "application/pdf",
-    "application/x-protobuf",
-    "application/protobuf",
-    "application/grpc",
-    "application/vnd.",
-)
+SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024
+"""FC 3.0's request payload limit for synchronous invocations and HTTP triggers."""
+ASYNC_PAYLOAD_LIMIT = 128 * 1024
+"""FC's asynchronous-invocation payload limit (128 KB; FC 2.0 documented, FC 3.0 UNCONFIRMED)."""
 
 
-def error_response(error: FcApiError, request_id: str, *, error_type: str | None = None) -> Response:
-    """``{"ErrorCode", "ErrorMessage"}`` with FC's request-id header (the shape aliyun-fc2 parses)."""
-    headers = {"x-fc-request-id": request_id}
-    if error_type:  # the HTTP trigger marks its own request errors (FC: "FcCommonError")
-        headers["x-fc-error-type"] = error_type
-    body = json.dumps({"ErrorCode": error.code, "ErrorMessage": error.message})
-    return Response(body, status=error.status, headers=headers, content_type="application/json")
+def check_function(backend: FcBackend, service: str | None, function: str, qualifier: str | None) -> None:
+    """The function a request names must be this one (its service is the s.yaml project; only LATEST exists)."""
+    if service is not None and service != backend.service_name:
+        raise errors.ServiceNotFound(f"service '{service}' does not exist")
+    if function != backend.function_name:
+        raise errors.FunctionNotFound(f"function '{function}' does not exist")
+    if qualifier not in (None, "", "LATEST"):
+        raise errors.AliasNotFound(f"alias '{qualifier}' of service '{backend.service_name}' does not exist")
 
 
-def _invocation_headers(record: InvocationRecord) -> dict[str, str]:
-    return {
-        "x-fc-request-id": record.request_id,
-        "x-fc-invocation-duration": str(max(1, round(record.duration_ms))),
-        "x-fc-max-memory-usage": f"{record.max_memory_mb or 0:.2f}",
-        "x-fc-invocation-service-version": "LATEST",
-    }
+class FcResponse(BaseResponse):
+    """What both faces share: FC's signature, error format, request ids and payload limits."""
+
+    service = "fc"
+    errors = errors.ERRORS
+    request_id_style = "fc"
+    request_id_header = "x-fc-request-id"
+    error_type: ClassVar[str | None] = None
+    backend: FcBackend
+
+    def verify(self) -> str:
+        return verify_fc(self.request, self.gateway.credentials)
+
+    def not_implemented(self) -> ServiceError:
+        return errors.PathNotSupported(f"'{self.request.method}' against '{self.request.path}' is not supported")
+
+    def render_error(self, error: ServiceError) -> Response:
+        return fc_wire.error_response(error, self.request_id, error_type=self.error_type)
+
+    def invocation_type(self) -> str:
+        value = self.header("x-fc-invocation-type", "Sync").strip() or "Sync"
+        for known in ("Sync", "Async"):
+            if value.lower() == known.lower():
+                return known
+        raise errors.InvalidArgument(f"invalid x-fc-invocation-type {value!r}: Sync or Async")
+
+    def payload(self, limit: int) -> bytes:
+        """The request body, refused with EntityTooLarge past ``limit`` bytes."""
+        self.request.max_content_length = limit
+        try:
+            return wire.body(self.request)
+        except BodyTooLarge:
+            raise errors.EntityTooLarge(f"payload size exceeds maximum allowed size ({limit} bytes)") from None
 
 
-def invoke_response(record: InvocationRecord, *, log_tail: bool = False) -> Response:
-    """Sync InvokeFunction: 200 with the result bytes, or 200 + ``x-fc-error-type`` and FC's error JSON."""
-    headers = _invocation_headers(record)
-    if log_tail:
-        tail = record.logs.encode("utf-8")[-LOG_TAIL_BYTES:]
-        headers["x-fc-log-result"] = base64.b64encode(tail).decode("ascii")
-    if record.status != "succeeded":
-        headers["x-fc-error-type"] = FUNCTION_ERROR
-        return Response(json.dumps(record.error), status=200, headers=headers, content_type="application/json")
-    return Response(record.result, status=200, headers=headers, content_type="application/octet-stream")
+class FcInvokeResponse(FcResponse):
+    """``POST /2016-08-15/services/{service}[.{qualifier}]/functions/{function}/invocations`` (+ FC 3.0's path)."""
+
+    @action
+    def invoke_function(self) -> Response:
+        service, qualifier = self.route.args.get("service"), self.request.args.get("qualifier")
+        if service is not None and "." in service:
+            service, qualifier = service.split(".", 1)
+        check_function(self.backend, service, self.route.args["function"], qualifier)
+        invocation_type = self.invocation_type()
+        body = self.payload(ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT)
+        if invocation_type == "Async":
+            self.backend.invoke_async(body, source="api", request_id=self.request_id)
+            return fc_wire.accepted_response(self.request_id)
+        record = self.backend.invoke(body, source="api", request_id=self.request_id)
+        return fc_wire.invoke_response(record, log_tail=self.header("x-fc-log-type").lower() == "tail")
 
 
-def accepted_response(request_id: str) -> Response:
-    """Async InvokeFunction: 202, empty body."""
-    return Response(b"", status=202, headers={"x-fc-request-id": request_id})
+class FcTriggerResponse(FcResponse):
+    """The HTTP trigger: any path, the FC 3.0 HTTP event in, the handler's HTTP reply out."""
 
+    error_type = "FcCommonError"
 
-# -- HTTP trigger --------------------------------------------------------------------------------------------
-def _is_binary(content_type: str, body: bytes) -> bool:
-    """Base64 if the body is not UTF-8 or its media type is binary; octet-stream text stays text (fc3 sample)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media.startswith(_BINARY_TYPES) or media.startswith(_BINARY_SUBTYPES):
-        return True
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
+    def authenticate(self) -> Identity:
+        """``authType: anonymous`` takes unsigned requests; ``function`` (and ``jwt``, not emulated) is signed."""
+        trigger = self.backend.config.http_trigger
+        if trigger is not None and trigger.auth_type == "anonymous":
+            return ANONYMOUS
+        return super().authenticate()
 
-
-def _joined(items: Any) -> dict[str, str]:
-    """Multi-valued names become one comma-joined value, as FC's event shows them."""
-    joined: dict[str, str] = {}
-    for key, value in items:
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    return joined
-
-
-def http_event(
-    request: Request,
-    *,
-    raw_path: str,
-    body: bytes,
-    request_id: str,
-    account_id: str,
-    now: float,
-) -> bytes:
-    """The FC 3.0 HTTP-trigger event (version v1) for one request, as the bytes the handler receives."""
-    host = request.host or ""
-    binary = _is_binary(request.headers.get("Content-Type", ""), body)
-    moment = datetime.fromtimestamp(now, tz=timezone.utc)
-    event = {
-        "version": "v1",
-        "rawPath": raw_path,
-        "headers": _joined(request.headers.items()),
-        "queryParameters": _joined(request.args.items(multi=True)),
-        "body": base64.b64encode(body).decode("ascii") if binary else body.decode("utf-8"),
-        "isBase64Encoded": binary,
-        "requestContext": {
-            "accountId": account_id,
-            "domainName": host,
-            "domainPrefix": host.split(":", 1)[0].split(".", 1)[0],
-            "http": {
-                "method": request.method,
-                "path": unquote(raw_path),
-                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-                "sourceIp": request.remote_addr or "",
-                "userAgent": request.headers.get("User-Agent", ""),
-            },
-            "requestId": request_id,
-            "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "timeEpoch": str(int(now * 1000)),
-        },
-    }
-    return json.dumps(event, ensure_ascii=False).encode("utf-8")
-
-
-def http_trigger_response(record: InvocationRecord) -> Response:
-    """Map the handler's ``{statusCode, headers, body, isBase64Encoded}``; any other result is a 200 body.
-
-    A function error is FC's 502 with ``x-fc-error-type: UnhandledInvocationError``.
-    """
-    base = {"x-fc-request-id": record.request_id}
-    if record.status != "succeeded":
-        return _bad_gateway(record.error, base)
-    try:
-        reply = json.loads(record.result) if record.result else None
-    except (ValueError, UnicodeDecodeError):
-        reply = None
-    if not isinstance(reply, dict) or "statusCode" not in reply:
-        return Response(record.result, status=200, headers=base)
-    try:
-        status = int(reply["statusCode"])
-        body = reply.get("body")
-        if body is None:
-            data = b""
-        elif not isinstance(body, str):
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        elif reply.get("isBase64Encoded"):
-            data = base64.b64decode(body, validate=True)
-        else:
-            data = body.encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        error = {
-            "errorMessage": f"invalid HTTP response from the function: {exc}",
-            "errorType": "InvalidResponse",
-        }
-        return _bad_gateway(error, base)
-    response = Response(data, status=status, headers=base)
-    for name, value in (reply.get("headers") or {}).items():
-        values = value if isinstance(value, list) else [value]
-        if name.lower() == "content-type":
-            response.headers["Content-Type"] = str(values[-1])
-            continue
-        for item in values:
-            response.headers.add(str(name), str(item))
-    return response
-
-
-def _bad_gateway(error: dict[str, Any] | None, headers: dict[str, str]) -> Response:
-    return Response(
-        json.dumps(error),
-        status=502,
-        headers={**headers, "x-fc-error-type": FUNCTION_ERROR},
-        content_type="application/json",
-    )
+    @action
+    def invoke_function(self) -> Response:
+        trigger = self.route.args["trigger"]
+        try:
+            body = self.payload(SYNC_PAYLOAD_LIMIT)
+        except errors.EntityTooLarge as exc:
+            raise errors.RequestEntityTooLarge(exc.message) from None
+        event = fc_wire.http_event(
+            self.request,
+            raw_path=self.route.args["raw_path"],
+            body=body,
+            request_id=self.request_id,
+            account_id=self.gateway.account_id,
+            now=self.gateway.clock.now(),
+        )
+        if self.invocation_type() == "Async":
+            self.backend.invoke_async(event, source="http", trigger=trigger, request_id=self.request_id)
+            return fc_wire.accepted_response(self.request_id)
+        record = self.backend.invoke(event, source="http", trigger=trigger, request_id=self.request_id)
+        return fc_wire.http_trigger_response(record)

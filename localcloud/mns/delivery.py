@@ -13,14 +13,12 @@ message has attributes.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape
 
-if TYPE_CHECKING:
-    from localcloud.mns.models import PublishedMessage, Subscription
+from localcloud.core.render import compact_json, xml_elements
+from localcloud.mns.records import PublishedMessage, Subscription
 
 EndpointKind = Literal["queue", "fc", "http", "unsupported"]
 
@@ -81,12 +79,8 @@ def _xml_notification(message: PublishedMessage, sub: Subscription, owner: str) 
     if message.tag:
         fields.append(("MessageTag", message.tag))
     fields.append(("PublishTime", str(message.publish_time)))
-    inner = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in fields)
+    inner = xml_elements(fields)
     return f'<?xml version="1.0" encoding="utf-8"?><Notification xmlns="{NOTIFY_NS}">{inner}</Notification>'
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def queue_payload(message: PublishedMessage, sub: Subscription, owner: str) -> str:
@@ -96,7 +90,7 @@ def queue_payload(message: PublishedMessage, sub: Subscription, owner: str) -> s
         return message.body
     if fmt == "XML":
         return _xml_notification(message, sub, owner)
-    return _dumps(_envelope(message, sub, owner, str(message.publish_time), with_tag=True))
+    return compact_json(_envelope(message, sub, owner, str(message.publish_time), with_tag=True))
 
 
 def fc_event(message: PublishedMessage, sub: Subscription, owner: str) -> bytes:
@@ -105,10 +99,10 @@ def fc_event(message: PublishedMessage, sub: Subscription, owner: str) -> bytes:
     attributes = message.attributes
     if fmt in RAW_FORMATS:
         if attributes:
-            return _dumps({"body": message.body, "attrs": attributes}).encode("utf-8")
+            return compact_json({"body": message.body, "attrs": attributes}).encode("utf-8")
         return message.body.encode("utf-8")
     if fmt == "XML":
         return _xml_notification(message, sub, owner).encode("utf-8")
     event: dict[str, object] = dict(attributes)
     event.update(_envelope(message, sub, owner, message.publish_time, with_tag=False))
-    return _dumps(event).encode("utf-8")
+    return compact_json(event).encode("utf-8")

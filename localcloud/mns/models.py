@@ -15,23 +15,32 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from localcloud.clock import Clock
+from localcloud.core.backend import BaseBackend, DeliverEvent
 from localcloud.mns import delivery
 from localcloud.mns import errors as e
+from localcloud.mns.records import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_PRIORITY,
+    Delivery,
+    PublishedMessage,
+    Queue,
+    QueueCounts,
+    QueueMessage,
+    Subscription,
+    Topic,
+    UserProperty,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_SIZE = 65536
 MIN_MAX_MESSAGE_SIZE = 1024
-TOPIC_RETENTION_SECONDS = 86400
-QUEUE_RETENTION_SECONDS = 345600
-DEFAULT_VISIBILITY_TIMEOUT = 30
 MAX_VISIBILITY_TIMEOUT = 43200
 MAX_WAIT_SECONDS = 30
 MAX_BATCH = 16
-DEFAULT_PRIORITY = 8
 MAX_DELAY_SECONDS = 604800
 MAX_FILTER_TAG = 16
 NOTIFY_STRATEGIES = frozenset({"BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY"})
@@ -50,128 +59,19 @@ def new_message_id() -> str:
     return uuid.uuid4().hex.upper()
 
 
-@dataclass(frozen=True)
-class UserProperty:
-    """One ``UserProperties/PropertyValue`` of a message (Type: STRING, NUMBER, BOOLEAN or BINARY)."""
-
-    name: str
-    value: str
-    type: str = "STRING"
-
-
-@dataclass(frozen=True)
-class PublishedMessage:
-    """One message as published on a topic; kept for inspection even after the topic is deleted."""
-
-    topic: str
-    message_id: str
-    body: str
-    tag: str | None
-    publish_time: int  # epoch ms
-    body_md5: str
-    user_properties: tuple[UserProperty, ...] = ()
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        """Message attributes as FC shows them (name -> value)."""
-        return {prop.name: prop.value for prop in self.user_properties}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view (the control API serves it)."""
-        return {
-            "topic": self.topic,
-            "message_id": self.message_id,
-            "body": self.body,
-            "tag": self.tag,
-            "publish_time": self.publish_time,
-            "body_md5": self.body_md5,
-            "attributes": self.attributes,
-        }
-
-
-@dataclass
-class Subscription:
-    topic: str
-    name: str
-    endpoint: str
-    notify_content_format: str = "XML"
-    filter_tag: str | None = None
-    notify_strategy: str = "BACKOFF_RETRY"
-    create_time: int = 0
-    last_modify_time: int = 0
-
-    def accepts(self, message: PublishedMessage) -> bool:
-        """FilterTag: a subscription with a tag only receives messages carrying exactly that tag."""
-        return not self.filter_tag or message.tag == self.filter_tag
-
-
-@dataclass
-class Topic:
-    name: str
-    create_time: int
-    last_modify_time: int
-    maximum_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    message_retention_period: int = TOPIC_RETENTION_SECONDS
-    logging_enabled: bool = False
-    message_count: int = 0
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-
-
-@dataclass
-class QueueMessage:
-    message_id: str
-    body: str
-    body_md5: str
-    enqueue_time: int  # epoch ms
-    next_visible_time: int  # epoch ms
-    priority: int = DEFAULT_PRIORITY
-    user_properties: tuple[UserProperty, ...] = ()
-    dequeue_count: int = 0
-    first_dequeue_time: int = 0
-    receipt_handle: str = ""
-
-    def snapshot(self) -> QueueMessage:
-        return replace(self)
-
-
-@dataclass
-class Queue:
-    name: str
-    create_time: int
-    last_modify_time: int
-    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
-    maximum_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    message_retention_period: int = QUEUE_RETENTION_SECONDS
-    delay_seconds: int = 0
-    polling_wait_seconds: int = 0
-    logging_enabled: bool = False
-    messages: list[QueueMessage] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One push of a published message to one subscription endpoint (what happened, for tests)."""
-
-    topic: str
-    subscription: str
-    endpoint: str
-    kind: str
-    message_id: str
-    payload: bytes
-    delivered: bool
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    active: int
-    inactive: int
-    delayed: int
-
-
 def _check_range(name: str, value: int, low: int, high: int, unit: str = "") -> None:
     if not low <= value <= high:
         raise e.InvalidArgument(f"The value of {name} should between {low} and {high}{unit}.")
+
+
+def _check_body(body: str, maximum_size: int) -> None:
+    if not body:
+        raise e.InvalidArgument("The value of MessageBody should between 1 and 65536 bytes.")
+    size = len(body.encode("utf-8"))
+    if size > maximum_size:
+        raise e.InvalidArgument(
+            f"The length of message should not be larger than MaximumMessageSize ({size} > {maximum_size} bytes)."
+        )
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -179,11 +79,17 @@ def _check_name(kind: str, name: str) -> None:
         raise e.InvalidArgument(f"The value of {kind} is invalid: {name!r}.")
 
 
-class MnsBackend:
-    """Topics, subscriptions and queues of one account; the Python API tests and the FC wiring use."""
+class MnsBackend(BaseBackend):
+    """Topics, subscriptions and queues of one account; the Python API tests and the FC wiring use.
 
-    def __init__(self, cloud: Any) -> None:
-        self.cloud = cloud
+    ``owner`` is the account id (topic owner in notifications); ``deliver`` hands an FC subscription's event to
+    the function.
+    """
+
+    def __init__(self, clock: Clock, owner: str, deliver: DeliverEvent) -> None:
+        self._clock = clock
+        self.owner = owner
+        self._deliver = deliver
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._topics: dict[str, Topic] = {}
@@ -193,23 +99,16 @@ class MnsBackend:
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _now_ms(self) -> int:
-        return int(self.cloud.clock.now() * 1000)
+        return int(self._clock.now() * 1000)
 
     def _now_s(self) -> int:
-        return int(self.cloud.clock.now())
-
-    @property
-    def owner(self) -> str:
-        return str(self.cloud.account_id)
+        return int(self._clock.now())
 
     def reset(self) -> None:
         """Forget every topic, subscription, queue, message and delivery; wake long-polling receivers."""
         with self._changed:
-            self._topics.clear()
-            self._queues.clear()
-            self._published.clear()
-            self._deliveries.clear()
             self._changed.notify_all()
+        super().reset()
 
     def _topic(self, name: str) -> Topic:
         topic = self._topics.get(name)
@@ -374,20 +273,13 @@ class MnsBackend:
     ) -> PublishedMessage:
         """PublishMessage: store the message, push it to every matching subscription, return it.
 
-        Queue endpoints are written synchronously; FC endpoints are handed to ``cloud.fc.deliver_event`` after
+        Queue endpoints are written synchronously; FC endpoints are handed to ``deliver`` after
         the lock is released (it returns at once and invokes the function in the background).
         """
         props = tuple(user_properties) + tuple(UserProperty(k, v) for k, v in (attributes or {}).items())
         with self._changed:
             owner = self._topic(topic)
-            if not body:
-                raise e.InvalidArgument("The value of MessageBody should between 1 and 65536 bytes.")
-            size = len(body.encode("utf-8"))
-            if size > owner.maximum_message_size:
-                raise e.InvalidArgument(
-                    f"The length of message should not be larger than MaximumMessageSize "
-                    f"({size} > {owner.maximum_message_size} bytes)."
-                )
+            _check_body(body, owner.maximum_message_size)
             message = PublishedMessage(
                 topic, new_message_id(), body, tag or None, self._now_ms(), md5_upper(body), props
             )
@@ -424,7 +316,7 @@ class MnsBackend:
 
     def _deliver_to_fc(self, message: PublishedMessage, sub: Subscription, event: bytes) -> None:
         try:
-            self.cloud.fc.deliver_event(sub.endpoint, event, source="mns", retry_strategy=sub.notify_strategy)
+            self._deliver(sub.endpoint, event, source="mns", retry_strategy=sub.notify_strategy)
         except Exception as exc:  # the FC side must never break a publish
             log.exception("MNS -> FC delivery to %s failed", sub.endpoint)
             with self._lock:
@@ -544,14 +436,7 @@ class MnsBackend:
             _check_range("DelaySeconds", delay_seconds, 0, MAX_DELAY_SECONDS, " seconds")
         with self._changed:
             target = self._queue(queue)
-            if not body:
-                raise e.InvalidArgument("The value of MessageBody should between 1 and 65536 bytes.")
-            size = len(body.encode("utf-8"))
-            if size > target.maximum_message_size:
-                raise e.InvalidArgument(
-                    f"The length of message should not be larger than MaximumMessageSize "
-                    f"({size} > {target.maximum_message_size} bytes)."
-                )
+            _check_body(body, target.maximum_message_size)
             delay = target.delay_seconds if delay_seconds is None else delay_seconds
             message = self._enqueue(target, body, delay, priority or DEFAULT_PRIORITY, tuple(user_properties))
             self._changed.notify_all()
@@ -593,16 +478,19 @@ class MnsBackend:
         Returns [] when nothing arrived in time (the wire answers MessageNotExist).
         """
         _check_range("numOfMessages", count, 1, MAX_BATCH)
-        with self._changed:
+        changed = self._changed  # a reset re-initialises the backend: keep waiting on the state we started in
+        with changed:
             wait = self._queue(queue).polling_wait_seconds if wait_seconds is None else wait_seconds
             _check_range("waitseconds", wait, 0, MAX_WAIT_SECONDS, " seconds")
             deadline = time.monotonic() + (0 if peek else wait)
             while True:
+                if changed is not self._changed:
+                    raise e.QueueNotExist()
                 taken = self._take(self._queue(queue), count, peek)
                 remaining = deadline - time.monotonic()
                 if taken or remaining <= 0:
                     return taken
-                self._changed.wait(min(remaining, _POLL_SLICE_SECONDS))
+                changed.wait(min(remaining, _POLL_SLICE_SECONDS))
 
     def _by_handle(self, queue: Queue, handle: str) -> QueueMessage:
         message_id, sep, _ = handle.partition("-")

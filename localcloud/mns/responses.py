@@ -1,289 +1,286 @@
-"""MNS wire format: parse the XML request bodies the SDK sends and render the XML it expects back.
+"""MNS's API actions (:class:`MnsResponse`): one method per action, XML bodies in and out (:mod:`.wire`).
 
-The SDK parses every response with minidom and insists on certain elements (``RespDataDamaged`` otherwise): all
-four of Code/Message/RequestId/HostId in errors, MessageId+MessageBodyMD5 after a publish, the nine receive fields.
-List decoders call ``.text.strip()`` on every child, so no element is ever rendered empty. The namespace is
-``http://mns.aliyuncs.com/doc/v1`` without a trailing slash, as the live service answers (the SDK ignores it).
+Every response carries ``x-mns-request-id`` (lower case: the SDK reads that exact key) and ``x-mns-version``.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from collections.abc import Callable
 
+from werkzeug.wrappers import Response
+
+from localcloud.auth import AuthFailure, verify_mns
+from localcloud.core.errors import ServiceError
+from localcloud.core.responses import BaseResponse, action
 from localcloud.mns import errors as e
-from localcloud.mns.models import Queue, QueueCounts, QueueMessage, Subscription, Topic, UserProperty
-
-NS = "http://mns.aliyuncs.com/doc/v1"
-XML_DECL = '<?xml version="1.0" encoding="utf-8"?>'
-CONTENT_TYPE = "text/xml;charset=utf-8"
-
-
-# -- parsing -------------------------------------------------------------------------------------------------
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def parse_root(body: bytes) -> ET.Element:
-    """The document element of a request body; MalformedXML if it is not XML."""
-    try:
-        return ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise e.MalformedXML(f"The XML you provided was not well-formed: {exc}.") from exc
-
-
-def root_name(body: bytes) -> str:
-    return _local(parse_root(body).tag) if body.strip() else ""
-
-
-def _fields(element: ET.Element) -> dict[str, str]:
-    return {_local(child.tag): child.text or "" for child in element if len(child) == 0}
-
-
-def _int(fields: dict[str, str], name: str) -> int | None:
-    raw = fields.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise e.InvalidArgument(f"The value of {name} is not an integer: {raw!r}.") from exc
-
-
-def _bool(fields: dict[str, str], name: str) -> bool | None:
-    raw = fields.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() not in ("true", "false"):
-        raise e.InvalidArgument(f"The value of {name} should be True or False: {raw!r}.")
-    return raw.lower() == "true"
-
-
-def _user_properties(element: ET.Element) -> tuple[UserProperty, ...]:
-    props: list[UserProperty] = []
-    for container in element:
-        if _local(container.tag) != "UserProperties":
-            continue
-        for value in container:
-            fields = _fields(value)
-            if fields.get("Name"):
-                props.append(UserProperty(fields["Name"], fields.get("Value", ""), fields.get("Type") or "STRING"))
-    return tuple(props)
-
-
-@dataclass(frozen=True)
-class MessageInput:
-    """One message of a PublishMessage / SendMessage / BatchSendMessage body."""
-
-    body: str
-    tag: str | None
-    delay_seconds: int | None
-    priority: int | None
-    user_properties: tuple[UserProperty, ...]
-
-
-def _message_input(element: ET.Element) -> MessageInput:
-    fields = _fields(element)
-    return MessageInput(
-        body=fields.get("MessageBody", ""),
-        tag=fields.get("MessageTag") or None,
-        delay_seconds=_int(fields, "DelaySeconds"),
-        priority=_int(fields, "Priority"),
-        user_properties=_user_properties(element),
-    )
-
-
-def parse_messages(body: bytes) -> tuple[bool, list[MessageInput]]:
-    """(is_batch, messages) of a ``<Message>`` or ``<Messages><Message>...`` body."""
-    root = parse_root(body)
-    if _local(root.tag) == "Messages":
-        return True, [_message_input(child) for child in root if _local(child.tag) == "Message"]
-    if _local(root.tag) != "Message":
-        raise e.InvalidArgument(f"The XML root element should be Message, not {_local(root.tag)}.")
-    return False, [_message_input(root)]
-
-
-def parse_topic_attributes(body: bytes) -> tuple[int | None, bool | None]:
-    """(MaximumMessageSize, LoggingEnabled) of a CreateTopic / SetTopicAttributes body (may be empty)."""
-    if not body.strip():
-        return None, None
-    fields = _fields(parse_root(body))
-    return _int(fields, "MaximumMessageSize"), _bool(fields, "LoggingEnabled")
-
-
-QUEUE_FIELDS = {
-    "VisibilityTimeout": "visibility_timeout",
-    "MaximumMessageSize": "maximum_message_size",
-    "MessageRetentionPeriod": "message_retention_period",
-    "DelaySeconds": "delay_seconds",
-    "PollingWaitSeconds": "polling_wait_seconds",
-}
-
-
-def parse_queue_attributes(body: bytes) -> dict[str, int | bool | None]:
-    """Keyword arguments for the backend from a CreateQueue / SetQueueAttributes body (may be empty)."""
-    if not body.strip():
-        return {}
-    fields = _fields(parse_root(body))
-    attrs: dict[str, int | bool | None] = {attr: _int(fields, tag) for tag, attr in QUEUE_FIELDS.items()}
-    attrs["logging_enabled"] = _bool(fields, "LoggingEnabled")
-    return attrs
-
-
-def parse_subscription(body: bytes) -> dict[str, str | None]:
-    """Endpoint, NotifyStrategy, NotifyContentFormat, FilterTag of a Subscribe body."""
-    fields = _fields(parse_root(body)) if body.strip() else {}
-    return {
-        "endpoint": fields.get("Endpoint", ""),
-        "notify_strategy": fields.get("NotifyStrategy") or None,
-        "notify_content_format": fields.get("NotifyContentFormat") or None,
-        "filter_tag": fields.get("FilterTag") or None,
-    }
-
-
-def parse_receipt_handles(body: bytes) -> list[str]:
-    root = parse_root(body)
-    return [child.text or "" for child in root if _local(child.tag) == "ReceiptHandle"]
-
-
-# -- rendering -----------------------------------------------------------------------------------------------
-def _text(value: object) -> str:
-    # Keep a carriage return through the client's XML parser, which would otherwise normalise it to \n.
-    return escape(str(value)).replace("\r", "&#13;")
-
-
-def _elements(pairs: Iterable[tuple[str, object]]) -> str:
-    return "".join(f"<{name}>{_text(value)}</{name}>" for name, value in pairs)
-
-
-def document(root: str, inner: str) -> bytes:
-    return f'{XML_DECL}<{root} xmlns="{NS}">{inner}</{root}>'.encode()
-
-
-def _bool_text(value: bool) -> str:
-    return "True" if value else "False"
-
-
-def error(code: str, message: str, request_id: str, host_id: str) -> bytes:
-    pairs = [("Code", code), ("Message", message), ("RequestId", request_id), ("HostId", host_id)]
-    return document("Error", _elements(pairs))
-
-
-def sent_message(message_id: str, body_md5: str) -> bytes:
-    return document("Message", _elements([("MessageId", message_id), ("MessageBodyMD5", body_md5)]))
-
-
-def batch_sent(results: Sequence[tuple[str, str] | e.MnsError]) -> bytes:
-    """Entries are (MessageId, MessageBodyMD5) or the error of that message."""
-    parts = []
-    for result in results:
-        if isinstance(result, e.MnsError):
-            pairs: list[tuple[str, object]] = [("ErrorCode", result.code), ("ErrorMessage", result.message)]
-        else:
-            pairs = [("MessageId", result[0]), ("MessageBodyMD5", result[1])]
-        parts.append(f"<Message>{_elements(pairs)}</Message>")
-    return document("Messages", "".join(parts))
-
-
-def _properties(props: Sequence[UserProperty]) -> str:
-    if not props:
-        return ""
-    values = "".join(
-        f"<PropertyValue>{_elements([('Name', p.name), ('Value', p.value), ('Type', p.type)])}</PropertyValue>"
-        for p in props
-    )
-    return f"<UserProperties>{values}</UserProperties>"
-
-
-def _message_inner(message: QueueMessage, peek: bool) -> str:
-    pairs: list[tuple[str, object]] = [("MessageId", message.message_id)]
-    if not peek:
-        pairs.append(("ReceiptHandle", message.receipt_handle))
-    pairs += [
-        ("MessageBodyMD5", message.body_md5),
-        ("MessageBody", message.body),
-        ("EnqueueTime", message.enqueue_time),
-    ]
-    if not peek:
-        pairs.append(("NextVisibleTime", message.next_visible_time))
-    pairs += [
-        ("FirstDequeueTime", message.first_dequeue_time),
-        ("DequeueCount", message.dequeue_count),
-        ("Priority", message.priority),
-    ]
-    return _elements(pairs) + _properties(message.user_properties)
-
-
-def received(messages: Sequence[QueueMessage], batch: bool, peek: bool) -> bytes:
-    if not batch:
-        return document("Message", _message_inner(messages[0], peek))
-    return document("Messages", "".join(f"<Message>{_message_inner(m, peek)}</Message>" for m in messages))
-
-
-def changed_visibility(receipt_handle: str, next_visible_time: int) -> bytes:
-    pairs = [("ReceiptHandle", receipt_handle), ("NextVisibleTime", next_visible_time)]
-    return document("ChangeVisibility", _elements(pairs))
-
-
-def delete_errors(failures: Sequence[tuple[str, e.MnsError]]) -> bytes:
-    parts = "".join(
-        f"<Error>{_elements([('ErrorCode', err.code), ('ErrorMessage', err.message), ('ReceiptHandle', h)])}</Error>"
-        for h, err in failures
-    )
-    return document("Errors", parts)
-
-
-def topic_attributes(topic: Topic) -> bytes:
-    pairs = [
-        ("TopicName", topic.name),
-        ("CreateTime", topic.create_time),
-        ("LastModifyTime", topic.last_modify_time),
-        ("MaximumMessageSize", topic.maximum_message_size),
-        ("MessageRetentionPeriod", topic.message_retention_period),
-        ("MessageCount", topic.message_count),
-        ("LoggingEnabled", _bool_text(topic.logging_enabled)),
-    ]
-    return document("Topic", _elements(pairs))
-
-
-def queue_attributes(queue: Queue, counts: QueueCounts) -> bytes:
-    pairs = [
-        ("QueueName", queue.name),
-        ("DelaySeconds", queue.delay_seconds),
-        ("MaximumMessageSize", queue.maximum_message_size),
-        ("MessageRetentionPeriod", queue.message_retention_period),
-        ("VisibilityTimeout", queue.visibility_timeout),
-        ("CreateTime", queue.create_time),
-        ("LastModifyTime", queue.last_modify_time),
-        ("PollingWaitSeconds", queue.polling_wait_seconds),
-        ("ActiveMessages", counts.active),
-        ("InactiveMessages", counts.inactive),
-        ("DelayMessages", counts.delayed),
-        ("LoggingEnabled", _bool_text(queue.logging_enabled)),
-    ]
-    return document("Queue", _elements(pairs))
-
-
-def subscription_attributes(sub: Subscription, owner: str) -> bytes:
-    pairs: list[tuple[str, object]] = [
-        ("TopicOwner", owner),
-        ("TopicName", sub.topic),
-        ("SubscriptionName", sub.name),
-        ("Endpoint", sub.endpoint),
-        ("NotifyStrategy", sub.notify_strategy),
-        ("NotifyContentFormat", sub.notify_content_format),
-    ]
-    if sub.filter_tag:
-        pairs.append(("FilterTag", sub.filter_tag))
-    pairs += [("CreateTime", sub.create_time), ("LastModifyTime", sub.last_modify_time)]
-    return document("Subscription", _elements(pairs))
-
-
-def listing(root: str, item: str, entries: Sequence[Sequence[tuple[str, object]]], next_marker: str) -> bytes:
-    """ListTopic / ListQueue / ListSubscriptionByTopic: one ``<item>`` per entry, NextMarker only when more."""
-    inner = "".join(f"<{item}>{_elements(pairs)}</{item}>" for pairs in entries)
-    if next_marker:
-        inner += _elements([("NextMarker", next_marker)])
-    return document(root, inner)
+from localcloud.mns import wire
+from localcloud.mns.models import MAX_BATCH, MnsBackend
+
+API_VERSION = "2015-06-06"
+Entry = list[tuple[str, object]]
+
+
+def _xml(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, content_type=wire.CONTENT_TYPE)
+
+
+def _no_content() -> Response:
+    return Response(status=204, content_type=wire.CONTENT_TYPE)
+
+
+class MnsResponse(BaseResponse):
+    """One MNS request: topics, subscriptions, queues and their messages."""
+
+    service = "mns"
+    errors = e.ERRORS
+    request_id_style = "hex24"
+    request_id_header = "x-mns-request-id"
+    backend: MnsBackend
+
+    def verify(self) -> str:
+        return verify_mns(self.request, self.gateway.credentials)
+
+    def auth_error(self, failure: AuthFailure) -> ServiceError:
+        """MNS names the date header's problems apart from the Authorization header's."""
+        if failure.kind == "missing" and self.request.headers.get("Authorization"):
+            return e.MissingDateHeader()
+        if failure.kind == "malformed" and "date" in failure.detail.lower():
+            return e.InvalidDateHeader()
+        return super().auth_error(failure)
+
+    def render_error(self, error: ServiceError) -> Response:
+        host_id = f"http://{self.gateway.account_id}.mns.{self.gateway.region}.aliyuncs.com"
+        return _xml(wire.error(error.code, error.message, self.request_id, host_id), error.status)
+
+    def finish(self, response: Response) -> Response:
+        response.headers["x-mns-version"] = API_VERSION
+        return super().finish(response)
+
+    # -- request helpers -----------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The topic or queue the path names."""
+        return self.route.args["name"]
+
+    @property
+    def subscription(self) -> str:
+        return self.route.args["sub"]
+
+    def _url(self, path: str) -> str:
+        return f"{self.request.scheme}://{self.request.host}/{path}"
+
+    def _created(self, path: str, created: bool) -> Response:
+        response = Response(b"", status=201 if created else 204, content_type=wire.CONTENT_TYPE)
+        response.headers["Location"] = self._url(path)
+        return response
+
+    def _int_query(self, name: str) -> int | None:
+        return wire.parse_int(self.request.args.get(name), name)
+
+    def _page(self, names: list[str]) -> tuple[list[str], str]:
+        """Apply x-mns-prefix / x-mns-marker / x-mns-ret-number (1..1000, default 1000) to sorted names."""
+        prefix, marker = self.header("x-mns-prefix"), self.header("x-mns-marker")
+        count = wire.parse_int(self.header("x-mns-ret-number", "1000"), "x-mns-ret-number") or 0
+        if not 1 <= count <= 1000:
+            raise e.InvalidArgument("The value of x-mns-ret-number should between 1 and 1000.")
+        selected = [n for n in names if n.startswith(prefix) and n >= marker]
+        return selected[:count], (selected[count] if len(selected) > count else "")
+
+    def _listing(
+        self, root: str, item: str, names: list[str], url: Callable[[str], str], meta: Callable[[str], Entry]
+    ) -> Response:
+        """ListTopic / ListQueue / ListSubscriptionByTopic; ``meta`` adds an entry's attributes on request."""
+        page, next_marker = self._page(names)
+        with_meta = self.header("x-mns-with-meta").lower() == "true"
+        entries: list[Entry] = [[(f"{item}URL", url(n)), *(meta(n) if with_meta else [])] for n in page]
+        return _xml(wire.listing(root, item, entries, next_marker))
+
+    # -- topics --------------------------------------------------------------------------------------------------
+    @action
+    def create_topic(self) -> Response:
+        size, logging_enabled = wire.parse_topic_attributes(self.body)
+        created = self.backend.put_topic(self.name, size, logging_enabled)
+        return self._created(f"topics/{self.name}", created)
+
+    @action
+    def set_topic_attributes(self) -> Response:
+        size, logging_enabled = wire.parse_topic_attributes(self.body)
+        self.backend.set_topic_attributes(self.name, size, logging_enabled)
+        return _no_content()
+
+    @action
+    def get_topic_attributes(self) -> Response:
+        return _xml(wire.topic_attributes(self.backend.get_topic(self.name)))
+
+    @action
+    def delete_topic(self) -> Response:
+        self.backend.delete_topic(self.name)
+        return _no_content()
+
+    @action
+    def list_topic(self) -> Response:
+        def meta(name: str) -> Entry:
+            topic = self.backend.get_topic(name)
+            return [
+                ("TopicName", name),
+                ("CreateTime", topic.create_time),
+                ("LastModifyTime", topic.last_modify_time),
+                ("MaximumMessageSize", topic.maximum_message_size),
+                ("MessageRetentionPeriod", topic.message_retention_period),
+                ("MessageCount", topic.message_count),
+            ]
+
+        return self._listing("Topics", "Topic", self.backend.topics(), lambda n: self._url(f"topics/{n}"), meta)
+
+    @action
+    def publish_message(self) -> Response:
+        message = wire.parse_messages(self.body)[1][0]
+        published = self.backend.publish(self.name, message.body, message.tag, message.user_properties)
+        return _xml(wire.sent_message(published.message_id, published.body_md5), 201)
+
+    # -- subscriptions -------------------------------------------------------------------------------------------
+    @action
+    def subscribe(self) -> Response:
+        fields = wire.parse_subscription(self.body)
+        created = self.backend.put_subscription(
+            self.name,
+            self.subscription,
+            fields["endpoint"] or "",
+            fields["notify_content_format"],
+            fields["filter_tag"],
+            fields["notify_strategy"],
+        )
+        return self._created(f"topics/{self.name}/subscriptions/{self.subscription}", created)
+
+    @action
+    def set_subscription_attributes(self) -> Response:
+        fields = wire.parse_subscription(self.body)
+        self.backend.set_subscription_attributes(self.name, self.subscription, fields["notify_strategy"])
+        return _no_content()
+
+    @action
+    def get_subscription_attributes(self) -> Response:
+        sub = self.backend.get_subscription(self.name, self.subscription)
+        return _xml(wire.subscription_attributes(sub, self.backend.owner))
+
+    @action
+    def unsubscribe(self) -> Response:
+        self.backend.unsubscribe(self.name, self.subscription)
+        return _no_content()
+
+    @action
+    def list_subscription_by_topic(self) -> Response:
+        names = [s.name for s in self.backend.subscriptions(self.name)]
+        url = lambda n: self._url(f"topics/{self.name}/subscriptions/{n}")  # noqa: E731
+        return self._listing("Subscriptions", "Subscription", names, url, lambda n: [])
+
+    # -- queues --------------------------------------------------------------------------------------------------
+    @action
+    def create_queue(self) -> Response:
+        created = self.backend.put_queue(self.name, **wire.parse_queue_attributes(self.body))
+        return self._created(f"queues/{self.name}", created)
+
+    @action
+    def set_queue_attributes(self) -> Response:
+        self.backend.set_queue_attributes(self.name, **wire.parse_queue_attributes(self.body))
+        return _no_content()
+
+    @action
+    def get_queue_attributes(self) -> Response:
+        return _xml(wire.queue_attributes(self.backend.get_queue(self.name), self.backend.queue_counts(self.name)))
+
+    @action
+    def delete_queue(self) -> Response:
+        self.backend.delete_queue(self.name)
+        return _no_content()
+
+    @action
+    def list_queue(self) -> Response:
+        def meta(name: str) -> Entry:
+            queue = self.backend.get_queue(name)
+            return [
+                ("QueueName", name),
+                ("CreateTime", queue.create_time),
+                ("LastModifyTime", queue.last_modify_time),
+                ("VisibilityTimeout", queue.visibility_timeout),
+                ("MaximumMessageSize", queue.maximum_message_size),
+                ("MessageRetentionPeriod", queue.message_retention_period),
+                ("DelaySeconds", queue.delay_seconds),
+                ("PollingWaitSeconds", queue.polling_wait_seconds),
+            ]
+
+        return self._listing("Queues", "Queue", self.backend.queues(), lambda n: self._url(f"queues/{n}"), meta)
+
+    # -- messages ------------------------------------------------------------------------------------------------
+    @action
+    def send_message(self) -> Response:
+        m = wire.parse_messages(self.body)[1][0]
+        sent = self.backend.send_message(self.name, m.body, m.delay_seconds, m.priority, m.user_properties)
+        return _xml(wire.sent_message(sent.message_id, sent.body_md5), 201)
+
+    @action
+    def batch_send_message(self) -> Response:
+        messages = wire.parse_messages(self.body)[1]
+        if not 1 <= len(messages) <= MAX_BATCH:
+            raise e.InvalidArgument(f"The count of message should between 1 and {MAX_BATCH}.")
+        results: list[tuple[str, str] | ServiceError] = []
+        for m in messages:
+            try:
+                sent = self.backend.send_message(self.name, m.body, m.delay_seconds, m.priority, m.user_properties)
+                results.append((sent.message_id, sent.body_md5))
+            except e.QueueNotExist:
+                raise
+            except ServiceError as err:
+                results.append(err)
+        failed = any(isinstance(x, ServiceError) for x in results)
+        return _xml(wire.batch_sent(results), 400 if failed else 201)
+
+    def _receive(self, *, batch: bool, peek: bool) -> Response:
+        batch_size = self._int_query("numOfMessages")
+        taken = self.backend.receive(self.name, batch_size or 1, self._int_query("waitseconds"), peek)
+        if not taken:
+            raise e.MessageNotExist()
+        return _xml(wire.received(taken, batch=batch, peek=peek))
+
+    @action
+    def receive_message(self) -> Response:
+        return self._receive(batch=False, peek=False)
+
+    @action
+    def batch_receive_message(self) -> Response:
+        return self._receive(batch=True, peek=False)
+
+    @action
+    def peek_message(self) -> Response:
+        return self._receive(batch=False, peek=True)
+
+    @action
+    def batch_peek_message(self) -> Response:
+        return self._receive(batch=True, peek=True)
+
+    @action
+    def delete_message(self) -> Response:
+        self.backend.delete_message(self.name, self.query("ReceiptHandle"))
+        return _no_content()
+
+    @action
+    def batch_delete_message(self) -> Response:
+        failures: list[tuple[str, ServiceError]] = []
+        for receipt in wire.parse_receipt_handles(self.body):
+            try:
+                self.backend.delete_message(self.name, receipt)
+            except e.QueueNotExist:
+                raise
+            except ServiceError as err:
+                failures.append((receipt, err))
+        if failures:
+            return _xml(wire.delete_errors(failures), 404)
+        return _no_content()
+
+    @action
+    def change_message_visibility(self) -> Response:
+        timeout = self._int_query("VisibilityTimeout")
+        if timeout is None:
+            raise e.MissingVisibilityTimeout()
+        message = self.backend.change_visibility(self.name, self.query("ReceiptHandle"), timeout)
+        return _xml(wire.changed_visibility(message.receipt_handle, message.next_visible_time))

@@ -19,6 +19,9 @@ from typing import Any
 
 import crcmod
 
+from localcloud.clock import Clock
+from localcloud.core.backend import BaseBackend, DeliverEvent
+from localcloud.core.ids import new_request_id
 from localcloud.oss import errors as e
 from localcloud.oss.events import CREATED_ALL, NotificationRule, ObjectEvent, event_bytes, rule_id_for
 
@@ -143,23 +146,23 @@ def check_key(key: str) -> None:
         raise e.InvalidObjectName(Key=key)
 
 
-class OssBackend:
-    """Buckets and objects of one account; the Python API tests and the FC wiring use."""
+class OssBackend(BaseBackend):
+    """Buckets and objects of one account; the Python API tests and the FC wiring use.
 
-    def __init__(self, cloud: Any) -> None:
-        self.cloud = cloud
+    ``region`` and ``account_id`` go into notification events; ``deliver`` hands each event to its function.
+    """
+
+    def __init__(self, clock: Clock, region: str, account_id: str, deliver: DeliverEvent) -> None:
+        self._clock = clock
+        self.region = region
+        self.account_id = account_id
+        self._deliver = deliver
         self._lock = threading.RLock()
         self._buckets: dict[str, Bucket] = {}
         self._rules: list[NotificationRule] = []
 
-    def reset(self) -> None:
-        """Forget every bucket, object, upload and notification rule."""
-        with self._lock:
-            self._buckets.clear()
-            self._rules.clear()
-
     def _now(self) -> float:
-        return float(self.cloud.clock.now())
+        return float(self._clock.now())
 
     def _bucket(self, name: str) -> Bucket:
         bucket = self._buckets.get(name)
@@ -244,7 +247,8 @@ class OssBackend:
 
     def put_object(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> StoredObject:
         """Python API: store an object as a PutObject would, and deliver its notifications now."""
-        stored, pending = self.store(bucket, key, data, ObjectInput(content_type), request_id=_request_id())
+        request_id = new_request_id("hex24", self._now())
+        stored, pending = self.store(bucket, key, data, ObjectInput(content_type), request_id=request_id)
         self.dispatch(pending)
         return stored
 
@@ -435,17 +439,12 @@ class OssBackend:
             source_ip,
             stored.last_modified,
         )
-        region, account = str(self.cloud.region), str(self.cloud.account_id)
-        return [PendingNotification(r.function_arn, event_bytes(event, r, region, account)) for r in rules]
+        return [PendingNotification(r.function_arn, event_bytes(event, r, self.region, self.account_id)) for r in rules]
 
     def dispatch(self, pending: Iterable[PendingNotification]) -> None:
         """Hand each event to FC (``deliver_event`` returns at once); a failure is logged, never raised."""
         for item in pending:
             try:
-                self.cloud.fc.deliver_event(item.function_arn, item.event, source="oss")
+                self._deliver(item.function_arn, item.event, source="oss")
             except Exception:
                 log.exception("OSS -> FC delivery to %s failed", item.function_arn)
-
-
-def _request_id() -> str:
-    return uuid.uuid4().hex[:24].upper()

@@ -1,4 +1,4 @@
-"""VOD / OpenAPI-gateway error catalogue: one class per error code, with the real message and HTTP status.
+"""VOD / OpenAPI-gateway errors: one class per error code, with the real message and HTTP status, and their table.
 
 Sources: VOD common errors (help doc 52841: MissingParameter, InvalidParameter, Forbidden, InternalError,
 ServiceUnavailable), the OpenAPI gateway's public error list (help doc 48054/53438 and error-center "Public":
@@ -13,22 +13,10 @@ the gateway's public list says for a missing AccessKeyId/Signature/Timestamp).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from localcloud.core.errors import ErrorTable, ServiceError
 
 
-class VodError(Exception):
-    """An error the service answers with: ``{"RequestId","HostId","Code","Message","Recommend"}`` + status."""
-
-    code: ClassVar[str] = "InternalError"
-    message: ClassVar[str] = "The request processing has failed due to some unknown error."
-    status: ClassVar[int] = 500
-
-    def __init__(self, message: str | None = None) -> None:
-        self.text = message or self.message
-        super().__init__(self.text)
-
-
-class MissingParameter(VodError):
+class MissingParameter(ServiceError):
     code = "MissingParameter"
     message = "The input parameter that is mandatory for processing this request is not supplied."
     status = 400
@@ -39,7 +27,7 @@ class MissingParameter(VodError):
         return cls(text)
 
 
-class InvalidParameter(VodError):
+class InvalidParameter(ServiceError):
     code = "InvalidParameter"
     message = "The specified parameter is not valid."
     status = 400
@@ -50,111 +38,118 @@ class InvalidParameter(VodError):
         return cls(f'The specified parameter "{name}" is not valid.{suffix}')
 
 
-class Forbidden(VodError):
+class Forbidden(ServiceError):
     code = "Forbidden"
     message = "User not authorized to operate on the specified resource."
     status = 403
 
 
-class Throttling(VodError):
+class Throttling(ServiceError):
     code = "Throttling"
     message = "Request was denied due to request throttling."
     status = 400
 
 
-class ThrottlingUser(VodError):
+class ThrottlingUser(ServiceError):
     code = "Throttling.User"
     message = "Request was denied due to user flow control."
     status = 400
 
 
-class ThrottlingApi(VodError):
+class ThrottlingApi(ServiceError):
     code = "Throttling.Api"
     message = "Request was denied due to api flow control."
     status = 400
 
 
-class ServiceUnavailable(VodError):
+class ServiceUnavailable(ServiceError):
     code = "ServiceUnavailable"
     message = "The request has failed due to a temporary failure of the server."
     status = 503
 
 
-class InternalError(VodError):
+class InternalError(ServiceError):
     code = "InternalError"
     message = "The request processing has failed due to some unknown error."
     status = 500
 
 
-class InvalidActionNotFound(VodError):
+class InvalidActionNotFound(ServiceError):
     code = "InvalidAction.NotFound"
     message = "Specified api is not found, please check your url and method."
     status = 404
 
 
-class InvalidVersion(VodError):
+class InvalidVersion(ServiceError):
     code = "InvalidVersion"
     message = "Specified parameter Version is not valid."
     status = 400
 
 
-class IncompleteSignature(VodError):
+class IncompleteSignature(ServiceError):
     code = "IncompleteSignature"
     message = "The request signature does not conform to Aliyun standards."
     status = 400
 
 
-class SignatureDoesNotMatch(VodError):
+class SignatureDoesNotMatch(ServiceError):
     code = "SignatureDoesNotMatch"
     message = "Specified signature is not matched with our calculation."
     status = 400
 
 
-class InvalidAccessKeyIdNotFound(VodError):
+class InvalidAccessKeyIdNotFound(ServiceError):
     code = "InvalidAccessKeyId.NotFound"
     message = "Specified access key is not found."
     status = 404
 
 
-class InvalidTimeStampExpired(VodError):
+class InvalidTimeStampExpired(ServiceError):
     code = "InvalidTimeStamp.Expired"
     message = "Specified time stamp or date value is expired."
     status = 400
 
 
-class SignatureNonceUsed(VodError):
+class SignatureNonceUsed(ServiceError):
     code = "SignatureNonceUsed"
     message = "Specified signature nonce was used already."
     status = 400
 
 
-class InvalidSecurityTokenExpired(VodError):
+class InvalidSecurityTokenExpired(ServiceError):
     code = "InvalidSecurityToken.Expired"
     message = "Specified SecurityToken is expired."
     status = 400
 
 
-class InvalidSecurityTokenMalformed(VodError):
+class InvalidSecurityTokenMalformed(ServiceError):
     code = "InvalidSecurityToken.Malformed"
     message = "Specified SecurityToken is malformed."
     status = 400
 
 
-class InvalidSecurityTokenMismatch(VodError):
+class InvalidSecurityTokenMismatch(ServiceError):
     code = "InvalidSecurityToken.MismatchWithAccessKey"
     message = "Specified SecurityToken mismatch with the AccessKey."
     status = 400
 
 
-class MissingSecurityToken(VodError):
+class MissingSecurityToken(ServiceError):
     code = "MissingSecurityToken"
     message = "SecurityToken is mandatory for this action."
     status = 400
 
 
-ERRORS_BY_CODE: dict[str, type[VodError]] = {
-    cls.code: cls
-    for cls in (
+class InvalidApiNotFound(ServiceError):
+    """A path or method the gateway has no API for."""
+
+    code = "InvalidApi.NotFound"
+    message = "Specified api is not found, please check your url and method."
+    status = 404
+
+
+ERRORS = ErrorTable(
+    (
         MissingParameter,
         InvalidParameter,
         Forbidden,
@@ -164,6 +159,7 @@ ERRORS_BY_CODE: dict[str, type[VodError]] = {
         ServiceUnavailable,
         InternalError,
         InvalidActionNotFound,
+        InvalidApiNotFound,
         InvalidVersion,
         IncompleteSignature,
         SignatureDoesNotMatch,
@@ -174,32 +170,23 @@ ERRORS_BY_CODE: dict[str, type[VodError]] = {
         InvalidSecurityTokenMalformed,
         InvalidSecurityTokenMismatch,
         MissingSecurityToken,
-    )
-}
-# The VOD error page spells it "ServiceUnAvailable"; accept both spellings when a fault names it.
-ERRORS_BY_CODE["ServiceUnAvailable"] = ServiceUnavailable
-
-# localcloud.auth.AuthFailure.kind -> the gateway's error for it.
-AUTH_FAILURES: dict[str, type[VodError]] = {
-    "missing": MissingParameter,
-    "malformed": IncompleteSignature,
-    "unknown_key": InvalidAccessKeyIdNotFound,
-    "bad_signature": SignatureDoesNotMatch,
-    "expired_token": InvalidSecurityTokenExpired,
-    "invalid_token": InvalidSecurityTokenMalformed,
-    "missing_token": MissingSecurityToken,
-    "stale_date": InvalidTimeStampExpired,
-    "replayed_nonce": SignatureNonceUsed,
-}
-
-
-def error_for_code(code: str) -> VodError:
-    """The error a fault rule names; an unknown code still answers with that code, as a 500."""
-    cls = ERRORS_BY_CODE.get(code)
-    if cls is not None:
-        return cls()
-    return type("UnknownFaultError", (InternalError,), {"code": code})()
-
-
-def error_for_auth_failure(kind: str) -> VodError:
-    return AUTH_FAILURES.get(kind, SignatureDoesNotMatch)()
+    ),
+    internal=InternalError,
+    not_implemented=InvalidApiNotFound,
+    unknown_action=InvalidActionNotFound,
+    denied=Forbidden,
+    # The VOD error page spells it "ServiceUnAvailable"; a fault may name either spelling.
+    aliases={"ServiceUnAvailable": ServiceUnavailable},
+    auth={
+        "missing": MissingParameter,
+        "malformed": IncompleteSignature,
+        "unknown_key": InvalidAccessKeyIdNotFound,
+        "bad_signature": SignatureDoesNotMatch,
+        "expired_token": InvalidSecurityTokenExpired,
+        "invalid_token": InvalidSecurityTokenMalformed,
+        "missing_token": MissingSecurityToken,
+        "stale_date": InvalidTimeStampExpired,
+        "replayed_nonce": SignatureNonceUsed,
+    },
+    auth_detail=True,
+)

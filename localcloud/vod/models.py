@@ -1,7 +1,7 @@
 """VOD state: URL-upload jobs, their lifecycle, per-account QPS quotas and the log of handled calls.
 
 Models never see HTTP: the wire layer hands them :class:`Item` lists (already split and URL-decoded) and
-renders what they return. Job status is computed lazily on read from ``cloud.clock`` and :class:`JobPolicy`,
+renders what they return. Job status is computed lazily on read from the clock and :class:`JobPolicy`,
 like moto's ManagedState, so no background thread moves jobs and tests can jump time with
 ``cloud.clock.advance``.
 """
@@ -13,6 +13,9 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from localcloud.clock import Clock
+from localcloud.core.backend import BaseBackend
 
 PENDING = "PENDING"
 PROCESSING = "PROCESSING"
@@ -184,7 +187,7 @@ class InfoResult:
     non_exists: list[Item] = field(default_factory=list)
 
 
-class VodBackend:
+class VodBackend(BaseBackend):
     """ApsaraVideo VOD URL uploads (API 2017-03-21). Python API for tests (internal, may change):
 
     - jobs: ``seed_job(url, status, user_data, job_id)``, ``start_job``, ``finish_job``, ``job``, ``jobs``,
@@ -197,12 +200,9 @@ class VodBackend:
     - ``reset()`` forgets everything and restores the defaults.
     """
 
-    def __init__(self, cloud: Any) -> None:
-        self.cloud = cloud
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._lock = threading.RLock()
-        self._init_state()
-
-    def _init_state(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._by_url: dict[str, list[Job]] = {}
         self._calls: deque[VodCall] = deque(maxlen=CALL_LOG_LIMIT)
@@ -213,10 +213,6 @@ class VodBackend:
         self.forbidden_access_keys: set[str] = set()
         self.non_exists_url_form: Literal["sent", "decoded"] = "sent"
         self.send_retry_after_ms: int | None = None
-
-    def reset(self) -> None:
-        with self._lock:
-            self._init_state()
 
     # -- test API: jobs ----------------------------------------------------------------------------------
     def seed_job(self, url: str, status: str = PENDING, user_data: str | None = None, job_id: str | None = None) -> Job:
@@ -240,14 +236,14 @@ class VodBackend:
             job = self._get(job_id)
             if job._status != PENDING:
                 raise ValueError(f"job {job_id} is {job._status}, not {PENDING}")
-            job._start(self.cloud.clock.now())
+            job._start(self._clock.now())
             return job
 
     def finish_job(self, job_id: str, success: bool = True) -> Job:
         """PENDING/PROCESSING → SUCCESS (or FAIL) now."""
         with self._lock:
             job = self._get(job_id)
-            now = self.cloud.clock.now()
+            now = self._clock.now()
             if job._status == PENDING:
                 job._start(now)
             if job._status != PROCESSING:
@@ -307,7 +303,7 @@ class VodBackend:
         if window is None:
             with self._lock:
                 window = self._windows.setdefault(key, _SlidingWindow())
-        return window.try_acquire(self.cloud.clock.now(), limit)
+        return window.try_acquire(self._clock.now(), limit)
 
     # -- API operations ----------------------------------------------------------------------------------
     def upload_media_by_url(
@@ -370,7 +366,7 @@ class VodBackend:
         job_id = job_id or uuid.uuid4().hex
         if job_id in self._jobs:
             raise ValueError(f"job {job_id} already exists")
-        job = Job(self, job_id, url, self.cloud.clock.now(), user_data=user_data, metadata=metadata)
+        job = Job(self, job_id, url, self._clock.now(), user_data=user_data, metadata=metadata)
         self._jobs[job_id] = job
         self._by_url.setdefault(url, []).append(job)
         return job
@@ -387,7 +383,7 @@ class VodBackend:
         policy = self.policy
         if policy.start_after_s is None and policy.finish_after_s is None:
             return
-        now = self.cloud.clock.now()
+        now = self._clock.now()
         if job._status == PENDING and policy.start_after_s is not None:
             start_at = job.created_at + policy.start_after_s
             if now >= start_at:

@@ -1,4 +1,4 @@
-"""VOD wire layer: read RPC parameters, split and decode the comma lists, render JSON bodies and errors.
+"""VOD's API actions (:class:`VodResponse`): read RPC parameters, split and decode the comma lists, render JSON.
 
 The SDK sends every API parameter in the query (ACS3 and legacy RPC alike); a form body is merged too, for
 other clients. A list parameter is ONE value whose comma-separated items are each URL-encoded by the caller,
@@ -8,16 +8,21 @@ transport layer, already undone by werkzeug, turns ``+`` into a space).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-import uuid
 from typing import Any
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud.vod.errors import InvalidParameter, MissingParameter, VodError
-from localcloud.vod.models import InfoResult, Item, JobInfo, VodBackend
+from localcloud.auth import verify_vod
+from localcloud.core.errors import ServiceError
+from localcloud.core.gateway import Identity
+from localcloud.core.render import compact_json
+from localcloud.core.responses import BaseResponse, action
+from localcloud.vod.errors import ERRORS, Forbidden, InvalidParameter, MissingParameter, ThrottlingUser
+from localcloud.vod.models import InfoResult, Item, JobInfo, VodBackend, VodCall
 
 CONTENT_TYPE = "application/json;charset=utf-8"
 MAX_CANCEL_ITEMS = 10
@@ -56,7 +61,7 @@ def request_params(request: Request) -> dict[str, str]:
     """API parameters from the query and, if present, a form body (form wins), without the common ones."""
     params = {k: v for k, v in request.args.items() if k not in COMMON_PARAMS}
     if request.mimetype == "application/x-www-form-urlencoded":
-        request.get_data()  # cache the raw body first: the signature check hashes it after form parsing
+        request.get_data()  # cache the raw bytes: parsing the form would consume them, and signatures cover them
         params.update((k, v) for k, v in request.form.items() if k not in COMMON_PARAMS)
     return params
 
@@ -74,18 +79,35 @@ def split_items(params: dict[str, str], name: str, limit: int, *, decode: bool) 
     return [Item(part, unquote(part) if decode else part) for part in parts]
 
 
-def new_request_id() -> str:
-    return str(uuid.uuid4()).upper()
+# -- actions -------------------------------------------------------------------------------------------
+class VodResponse(BaseResponse):
+    """One VOD request: the gateway's checks (RAM, per-account quota), then one method per API action."""
 
+    service = "vod"
+    errors = ERRORS
+    request_id_style = "uuid"
+    request_id_header = "x-acs-request-id"
+    backend: VodBackend
 
-# -- operations ------------------------------------------------------------------------------------------
-class VodResponses:
-    """One method per API action (moto style): parameters in, JSON-ready dict out; errors raise VodError."""
+    @functools.cached_property
+    def params(self) -> dict[str, str]:
+        return request_params(self.request)
 
-    def __init__(self, backend: VodBackend) -> None:
-        self.backend = backend
+    def verify(self) -> str:
+        return verify_vod(self.request, self.gateway.credentials)
 
-    def upload_media_by_url(self, params: dict[str, str]) -> dict[str, Any]:
+    def authorize(self, identity: Identity) -> None:
+        if identity.access_key_id in self.backend.forbidden_access_keys:
+            raise Forbidden()
+        super().authorize(identity)
+
+    def admit(self, identity: Identity) -> None:
+        if not self.backend.admit(self.route.action, self.gateway.account_id):
+            raise ThrottlingUser()
+
+    @action
+    def upload_media_by_url(self) -> Response:
+        params = self.params
         items = split_items(params, "UploadURLs", MAX_UPLOAD_URLS, decode=True)
         if items is None:
             raise MissingParameter.named("UploadURLs")
@@ -97,29 +119,28 @@ class VodResponses:
         if user_data is not None:
             _json_param("UserData", user_data)
         created = self.backend.upload_media_by_url(items, metadatas, user_data)
-        return {"UploadJobs": [{"JobId": job.job_id, "SourceURL": item.sent} for job, item in created]}
+        return self.json({"UploadJobs": [{"JobId": job.job_id, "SourceURL": item.sent} for job, item in created]})
 
-    def get_url_upload_infos(self, params: dict[str, str]) -> dict[str, Any]:
-        job_ids, urls = self._targets(params, "UploadURLs", MAX_INFO_ITEMS)
+    @action
+    def get_url_upload_infos(self) -> Response:
+        job_ids, urls = self._targets("UploadURLs", MAX_INFO_ITEMS)
         result: InfoResult = self.backend.get_url_upload_infos(job_ids, urls)
-        return {
-            "NonExists": self._echo(result.non_exists),
-            "URLUploadInfoList": [_info(job) for job in result.jobs],
-        }
+        return self.json(
+            {"NonExists": self._echo(result.non_exists), "URLUploadInfoList": [_info(job) for job in result.jobs]}
+        )
 
-    def cancel_url_upload_jobs(self, params: dict[str, str]) -> dict[str, Any]:
-        job_ids, urls = self._targets(params, "UploadUrls", MAX_CANCEL_ITEMS)
+    @action
+    def cancel_url_upload_jobs(self) -> Response:
+        job_ids, urls = self._targets("UploadUrls", MAX_CANCEL_ITEMS)
         result = self.backend.cancel_url_upload_jobs(job_ids, urls)
-        return {"CanceledJobs": result.canceled_jobs, "NonExists": self._echo(result.non_exists)}
+        return self.json({"CanceledJobs": result.canceled_jobs, "NonExists": self._echo(result.non_exists)})
 
-    def _targets(
-        self, params: dict[str, str], url_param: str, limit: int
-    ) -> tuple[list[Item] | None, list[Item] | None]:
+    def _targets(self, url_param: str, limit: int) -> tuple[list[Item] | None, list[Item] | None]:
         """JobIds wins silently when both are given (the URLs are then not even validated)."""
-        job_ids = split_items(params, "JobIds", limit, decode=False)
+        job_ids = split_items(self.params, "JobIds", limit, decode=False)
         if job_ids is not None:
             return job_ids, None
-        urls = split_items(params, url_param, limit, decode=True)
+        urls = split_items(self.params, url_param, limit, decode=True)
         if urls is None:
             raise MissingParameter(
                 f'The input parameter "JobIds" or "{url_param}" that is mandatory for processing this '
@@ -130,6 +151,41 @@ class VodResponses:
     def _echo(self, items: list[Item]) -> list[str]:
         decoded = self.backend.non_exists_url_form == "decoded"
         return [item.key if decoded else item.sent for item in items]
+
+    # -- rendering and the call log ------------------------------------------------------------------------
+    def json(self, body: dict[str, Any], status: int = 200) -> Response:
+        payload = compact_json({"RequestId": self.request_id, **body})
+        return Response(payload.encode("utf-8"), status=status, content_type=CONTENT_TYPE)
+
+    def render_error(self, error: ServiceError) -> Response:
+        """``{"RequestId","HostId","Code","Message","Recommend"}``; throttling may carry ``x-acs-retry-after``."""
+        response = self.json(
+            {
+                "HostId": f"vod.{self.gateway.region}.aliyuncs.com",
+                "Code": error.code,
+                "Message": error.message,
+                "Recommend": (
+                    f"https://api.aliyun.com/troubleshoot?q={error.code}&product=vod&requestId={self.request_id}"
+                ),
+            },
+            error.status,
+        )
+        retry_after = self.backend.send_retry_after_ms
+        if retry_after and error.code.startswith("Throttling"):
+            response.headers["x-acs-retry-after"] = str(retry_after)
+        return response
+
+    def record(self, status: int, error_code: str | None) -> None:
+        self.backend.record_call(
+            VodCall(
+                action=action_name(self.request) or "",
+                params=self.params,
+                status=status,
+                error_code=error_code,
+                access_key_id=self.identity.access_key_id if self.identity else None,
+                at=self.gateway.clock.now(),
+            )
+        )
 
 
 def _info(job: JobInfo) -> dict[str, Any]:
@@ -168,24 +224,3 @@ def _json_param(name: str, raw: str) -> Any:
 
 def _utc(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-# -- rendering -------------------------------------------------------------------------------------------
-def json_response(body: dict[str, Any], request_id: str, status: int = 200) -> Response:
-    payload = json.dumps({"RequestId": request_id, **body}, ensure_ascii=False, separators=(",", ":"))
-    response = Response(payload.encode("utf-8"), status=status, content_type=CONTENT_TYPE)
-    response.headers["x-acs-request-id"] = request_id
-    return response
-
-
-def error_response(error: VodError, request_id: str, region: str, retry_after_ms: int | None = None) -> Response:
-    body = {
-        "HostId": f"vod.{region}.aliyuncs.com",
-        "Code": error.code,
-        "Message": error.text,
-        "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=vod&requestId={request_id}",
-    }
-    response = json_response(body, request_id, status=error.status)
-    if retry_after_ms:
-        response.headers["x-acs-retry-after"] = str(retry_after_ms)
-    return response

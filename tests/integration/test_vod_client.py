@@ -20,6 +20,7 @@ from lib.request import CancelRequest, UploadUrl
 from lib.vod import Canceller, VodOptions, build_vod_client
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
+from localcloud.core.gateway import Gateway
 from localcloud.faults import Faults
 from localcloud.server import ServiceServer
 from localcloud.vod.models import CANCELED, PENDING, PROCESSING, SUCCESS, VodBackend
@@ -39,7 +40,8 @@ class VodOnlyCloud:
         self.faults = Faults(seed=11)
         self.credentials = CredentialStore(self.clock)
         self.credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-        self.vod = VodBackend(self)
+        self.gateway = Gateway(self.region, self.account_id, self.clock, self.faults, self.credentials)
+        self.vod = VodBackend(self.clock)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Env:
 @pytest.fixture(scope="module")
 def server_env() -> Iterator[Env]:
     cloud = VodOnlyCloud()
-    server = ServiceServer("vod-client-test", make_app(cloud)).start()
+    server = ServiceServer("vod-client-test", make_app(cloud.vod, cloud.gateway)).start()
     try:
         yield Env(cloud, server)
     finally:

@@ -1,8 +1,8 @@
 """An MNS+OSS-only local cloud for the MNS and OSS tests: the real apps on loopback ports, real signatures.
 
-``SvcCloud`` exposes exactly what :mod:`localcloud.mns.routes` and :mod:`localcloud.oss.routes` use (clock,
-faults, credentials, region, account_id, mns, oss, fc). Its ``fc`` is a recorder standing in for the FC side of
-the ``deliver_event`` boundary; the MNS/OSS code under test is real.
+``SvcCloud`` holds exactly what :mod:`localcloud.mns.routes` and :mod:`localcloud.oss.routes` use (the two
+backends and a gateway: clock, faults, credentials, region, account_id). Its ``fc`` is a recorder standing in for
+the FC side of the ``deliver_event`` boundary; the MNS/OSS code under test is real.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from mns.account import Account
 
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
+from localcloud.core.gateway import Gateway
 from localcloud.faults import Faults
 from localcloud.mns.models import MnsBackend
 from localcloud.mns.routes import make_app as mns_app
@@ -78,9 +79,14 @@ class SvcCloud:
         self.faults = Faults(seed=7)
         self.credentials = CredentialStore(self.clock)
         self.credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        self.gateway = Gateway(REGION, ACCOUNT_ID, self.clock, self.faults, self.credentials)
         self.fc = RecordingFc()
-        self.mns = MnsBackend(self)
-        self.oss = OssBackend(self)
+        self.mns = MnsBackend(self.clock, ACCOUNT_ID, self.deliver_event)
+        self.oss = OssBackend(self.clock, REGION, ACCOUNT_ID, self.deliver_event)
+
+    def deliver_event(self, target: str, event: bytes, *, source: str, retry_strategy: str | None = None) -> None:
+        """Late-bound, so a test may swap ``fc.deliver_event`` for a slower one."""
+        self.fc.deliver_event(target, event, source=source, retry_strategy=retry_strategy)
 
     def reset(self) -> None:
         self.faults.clear()
@@ -103,7 +109,10 @@ class Running:
 def running_services() -> Iterator[Running]:
     """Both apps served on loopback for the duration of the block."""
     cloud = SvcCloud()
-    servers = [ServiceServer("mns", mns_app(cloud)).start(), ServiceServer("oss", oss_app(cloud)).start()]
+    servers = [
+        ServiceServer("mns", mns_app(cloud.mns, cloud.gateway)).start(),
+        ServiceServer("oss", oss_app(cloud.oss, cloud.gateway)).start(),
+    ]
     try:
         yield Running(cloud, servers[0].url, servers[1].url)
     finally:

@@ -1,8 +1,8 @@
 """A VOD-only local cloud for the VOD tests: the real app on a loopback port, driven by the official SDK.
 
-``MiniCloud`` exposes just what :func:`localcloud.vod.routes.make_app` needs (clock, faults, credentials, vod,
-region, account_id), so these tests do not depend on the other services. ``capture_request`` records the exact
-bytes an SDK call puts on the wire, for replay tests.
+``MiniCloud`` holds just what :func:`localcloud.vod.routes.make_app` needs (the VOD backend and a gateway: clock,
+faults, credentials, region, account_id), so these tests do not depend on the other services.
+``capture_request`` records the exact bytes an SDK call puts on the wire, for replay tests.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from darabonba.runtime import RuntimeOptions
 
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
+from localcloud.core.gateway import Gateway
 from localcloud.faults import Faults
 from localcloud.server import ServiceServer
 from localcloud.vod.models import VodBackend
@@ -45,7 +46,8 @@ class MiniCloud:
         self.faults = Faults(seed=7)
         self.credentials = CredentialStore(self.clock)
         self.credentials.add_access_key(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-        self.vod = VodBackend(self)
+        self.gateway = Gateway(REGION, ACCOUNT_ID, self.clock, self.faults, self.credentials)
+        self.vod = VodBackend(self.clock)
 
     def reset(self) -> None:
         self.faults.clear()
@@ -124,7 +126,7 @@ def call_api(
 @contextmanager
 def running_vod() -> Iterator[VodEnv]:
     cloud = MiniCloud()
-    server = ServiceServer("vod", make_app(cloud)).start()
+    server = ServiceServer("vod", make_app(cloud.vod, cloud.gateway)).start()
     try:
         yield VodEnv(cloud, server)
     finally:
