@@ -279,7 +279,7 @@ def _seed_demo_state(cloud: Any, project: Path) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from localcloud.demo import main as demo_main  # written by the lead
+    from localcloud.demo import main as demo_main  # imported on use: `up` and `invoke` do not need the demo
 
     return int(demo_main(args.args) or 0)
 

@@ -31,7 +31,7 @@ class _QuietHandler(WSGIRequestHandler):
     """
 
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes: Nagle + delayed ACK would add 40 ms
+    disable_nagle_algorithm = True  # headers and body are separate writes: Nagle would wait for the delayed ACK
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None

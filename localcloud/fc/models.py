@@ -431,14 +431,19 @@ class FcBackend(BaseBackend):
             if job.generation != self._generation:
                 return
             job.attempt += 1
-            record = self._attempt(
-                job.request_id,
-                job.event,
-                source=job.source,
-                trigger=job.trigger,
-                invocation_type="Async",
-                attempt=job.attempt,
-            )
+            try:
+                record = self._attempt(
+                    job.request_id,
+                    job.event,
+                    source=job.source,
+                    trigger=job.trigger,
+                    invocation_type="Async",
+                    attempt=job.attempt,
+                )
+            except RuntimeError:  # the instance pool was shut down by a reset while this job waited for it
+                if job.generation == self._generation:
+                    raise
+                return
             if job.generation != self._generation:
                 return
             if record.status == "succeeded":

@@ -30,14 +30,7 @@ class DelayedExecutor:
         self._cond = threading.Condition()
         self._workers: list[threading.Thread] = []
         self._idle_workers = 0
-        self._running = 0
         self._stopped = False
-
-    @property
-    def pending(self) -> int:
-        """Tasks queued or running."""
-        with self._cond:
-            return len(self._heap) + self._running
 
     def submit(self, task: Task, delay: float = 0.0) -> None:
         with self._cond:
@@ -52,13 +45,6 @@ class DelayedExecutor:
                 worker.start()
             self._cond.notify()
 
-    def clear(self) -> int:
-        """Drop every queued task (running ones finish); return how many were dropped."""
-        with self._cond:
-            dropped = len(self._heap)
-            self._heap.clear()
-            return dropped
-
     def shutdown(self) -> None:
         with self._cond:
             self._stopped = True
@@ -69,7 +55,6 @@ class DelayedExecutor:
         with self._cond:
             while not self._stopped:
                 if self._heap and self._heap[0][0] <= time.monotonic():
-                    self._running += 1
                     return heapq.heappop(self._heap)[2]
                 timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                 self._idle_workers += 1
@@ -83,6 +68,3 @@ class DelayedExecutor:
                 task()
             except Exception:  # a task must never kill its thread
                 log.exception("async invocation task failed")
-            finally:
-                with self._cond:
-                    self._running -= 1

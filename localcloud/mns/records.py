@@ -72,13 +72,19 @@ class Subscription:
 
 
 @dataclass
-class Topic:
+class _Resource:
+    """What topics and queues share: a name, times in epoch seconds, the message size limit, logging."""
+
     name: str
     create_time: int
     last_modify_time: int
     maximum_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    message_retention_period: int = TOPIC_RETENTION_SECONDS
     logging_enabled: bool = False
+
+
+@dataclass
+class Topic(_Resource):
+    message_retention_period: int = TOPIC_RETENTION_SECONDS
     message_count: int = 0
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
@@ -101,16 +107,11 @@ class QueueMessage:
 
 
 @dataclass
-class Queue:
-    name: str
-    create_time: int
-    last_modify_time: int
-    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
-    maximum_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+class Queue(_Resource):
     message_retention_period: int = QUEUE_RETENTION_SECONDS
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     delay_seconds: int = 0
     polling_wait_seconds: int = 0
-    logging_enabled: bool = False
     messages: list[QueueMessage] = field(default_factory=list)
 
 

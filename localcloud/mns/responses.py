@@ -119,18 +119,8 @@ class MnsResponse(BaseResponse):
 
     @action
     def list_topic(self) -> Response:
-        def meta(name: str) -> Entry:
-            topic = self.backend.get_topic(name)
-            return [
-                ("TopicName", name),
-                ("CreateTime", topic.create_time),
-                ("LastModifyTime", topic.last_modify_time),
-                ("MaximumMessageSize", topic.maximum_message_size),
-                ("MessageRetentionPeriod", topic.message_retention_period),
-                ("MessageCount", topic.message_count),
-            ]
-
-        return self._listing("Topics", "Topic", self.backend.topics(), lambda n: self._url(f"topics/{n}"), meta)
+        names, meta = self.backend.topics(), lambda n: wire.topic_meta(self.backend.get_topic(n))
+        return self._listing("Topics", "Topic", names, lambda n: self._url(f"topics/{n}"), meta)
 
     @action
     def publish_message(self) -> Response:
@@ -196,20 +186,8 @@ class MnsResponse(BaseResponse):
 
     @action
     def list_queue(self) -> Response:
-        def meta(name: str) -> Entry:
-            queue = self.backend.get_queue(name)
-            return [
-                ("QueueName", name),
-                ("CreateTime", queue.create_time),
-                ("LastModifyTime", queue.last_modify_time),
-                ("VisibilityTimeout", queue.visibility_timeout),
-                ("MaximumMessageSize", queue.maximum_message_size),
-                ("MessageRetentionPeriod", queue.message_retention_period),
-                ("DelaySeconds", queue.delay_seconds),
-                ("PollingWaitSeconds", queue.polling_wait_seconds),
-            ]
-
-        return self._listing("Queues", "Queue", self.backend.queues(), lambda n: self._url(f"queues/{n}"), meta)
+        names, meta = self.backend.queues(), lambda n: wire.queue_meta(self.backend.get_queue(n))
+        return self._listing("Queues", "Queue", names, lambda n: self._url(f"queues/{n}"), meta)
 
     # -- messages ------------------------------------------------------------------------------------------------
     @action

@@ -231,21 +231,26 @@ def delete_errors(failures: Sequence[tuple[str, ServiceError]]) -> bytes:
     return document("Errors", parts)
 
 
-def topic_attributes(topic: Topic) -> bytes:
-    pairs = [
+def topic_meta(topic: Topic) -> list[tuple[str, object]]:
+    """A topic's attributes as ListTopic shows them with ``x-mns-with-meta``."""
+    return [
         ("TopicName", topic.name),
         ("CreateTime", topic.create_time),
         ("LastModifyTime", topic.last_modify_time),
         ("MaximumMessageSize", topic.maximum_message_size),
         ("MessageRetentionPeriod", topic.message_retention_period),
         ("MessageCount", topic.message_count),
-        ("LoggingEnabled", _bool_text(topic.logging_enabled)),
     ]
+
+
+def topic_attributes(topic: Topic) -> bytes:
+    pairs = [*topic_meta(topic), ("LoggingEnabled", _bool_text(topic.logging_enabled))]
     return document("Topic", xml_elements(pairs))
 
 
-def queue_attributes(queue: Queue, counts: QueueCounts) -> bytes:
-    pairs = [
+def queue_meta(queue: Queue) -> list[tuple[str, object]]:
+    """A queue's attributes as ListQueue shows them with ``x-mns-with-meta``."""
+    return [
         ("QueueName", queue.name),
         ("DelaySeconds", queue.delay_seconds),
         ("MaximumMessageSize", queue.maximum_message_size),
@@ -254,6 +259,12 @@ def queue_attributes(queue: Queue, counts: QueueCounts) -> bytes:
         ("CreateTime", queue.create_time),
         ("LastModifyTime", queue.last_modify_time),
         ("PollingWaitSeconds", queue.polling_wait_seconds),
+    ]
+
+
+def queue_attributes(queue: Queue, counts: QueueCounts) -> bytes:
+    pairs = [
+        *queue_meta(queue),
         ("ActiveMessages", counts.active),
         ("InactiveMessages", counts.inactive),
         ("DelayMessages", counts.delayed),

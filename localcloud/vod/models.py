@@ -31,7 +31,7 @@ DEFAULT_QUOTAS: dict[str, int | None] = {
     "UploadMediaByURL": None,
 }
 DEFAULT_FILE_SIZE = 10 * 1024 * 1024
-CALL_LOG_LIMIT = 100_000  # a long 500 req/s soak must not grow memory without bound; counts stay exact
+CALL_LOG_LIMIT = 100_000  # a long soak must not grow memory without bound; the counts stay exact
 FAIL_CODE = "DownloadFailed"  # unconfirmed: the real error codes of failed URL uploads are not documented
 FAIL_MESSAGE = "Failed to download the file from the source URL."
 

@@ -13,6 +13,7 @@ import pytest
 from fc_helpers import payload, signed_request, write_project
 
 from localcloud.cloud import LocalCloud
+from localcloud.fc.models import DEFAULT_MAX_INSTANCES, STS_TTL_SECONDS
 from localcloud.testing import fc_client
 
 SERVICE, FUNCTION = "fixture-project", "fixture-fn"
@@ -281,16 +282,24 @@ def test_reset_forgets_invocations_and_overrides(cloud: LocalCloud) -> None:
     assert cloud.fc.invocations() == [] and cloud.fc.instances == 0 and cloud.fc.timeout == 30
 
 
+def test_reset_restores_every_fc_knob_to_its_default(cloud: LocalCloud) -> None:
+    cloud.fc.sts_ttl_seconds, cloud.fc.max_instances, cloud.fc.retry_delay_scale = 60, 1, 0.5
+    cloud.reset()
+    assert (cloud.fc.sts_ttl_seconds, cloud.fc.max_instances, cloud.fc.retry_delay_scale) == (
+        STS_TTL_SECONDS,
+        DEFAULT_MAX_INSTANCES,
+        0.01,
+    )
+    assert json.loads(invoke(cloud, payload(after="reset")).data) == {"after": "reset"}
+
+
 def test_context_credentials_are_rotated_before_they_expire(cloud: LocalCloud) -> None:
-    # GIVEN an instance whose role token lives one hour
+    # GIVEN an instance whose role token lives one hour (the next reset restores FC's 36 hours)
     cloud.fc.sts_ttl_seconds = 3600
-    try:
-        first = cloud.fc.invoke(payload(action="context")).result_json()["credentials"][0]
-        # WHEN the clock moves to within the refresh margin of the expiry (Python API: SDK dates would be skewed)
-        cloud.clock.advance(3600 - 60)
-        second = cloud.fc.invoke(payload(action="context")).result_json()["credentials"][0]
-    finally:
-        cloud.fc.sts_ttl_seconds = 36 * 3600
+    first = cloud.fc.invoke(payload(action="context")).result_json()["credentials"][0]
+    # WHEN the clock moves to within the refresh margin of the expiry (Python API: SDK dates would be skewed)
+    cloud.clock.advance(3600 - 60)
+    second = cloud.fc.invoke(payload(action="context")).result_json()["credentials"][0]
     # THEN the same warm instance hands the handler a fresh token
     assert first != second
     assert [r.cold_start for r in cloud.fc.invocations()] == [True, False]

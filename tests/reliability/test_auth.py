@@ -271,15 +271,13 @@ def test_revoked_role_key_is_reported_not_retried(localcloud: LocalCloud, tally:
 
 @pytest.fixture
 def short_lived_role(localcloud: LocalCloud) -> Any:
-    """Role credentials that live only ``ttl`` seconds (FC's are 36 h); restored after the test."""
-    saved = localcloud.fc.sts_ttl_seconds
+    """Role credentials that live only ``ttl`` seconds (FC's are 36 h; the next reset restores them)."""
 
     def use(ttl: float) -> None:
         localcloud.fc.sts_ttl_seconds = ttl
         localcloud.fc.set_env()  # restart instances so they start with such credentials
 
-    yield use
-    localcloud.fc.sts_ttl_seconds = saved
+    return use
 
 
 def test_token_expiring_mid_invocation_fails_items_with_that_cause(
