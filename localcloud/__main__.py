@@ -19,8 +19,11 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:  # imported on use below: `--help` and `invoke` against a running cloud stay light
+    from localcloud.cloud import LocalCloud
 
 DEFAULT_ENDPOINTS_FILE = ".localcloud.json"
 
@@ -96,7 +99,7 @@ def write_endpoints(path: Path, endpoints: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def _banner(cloud: Any, endpoints_file: Path) -> str:
+def _banner(cloud: LocalCloud, endpoints_file: Path) -> str:
     e = cloud.endpoints()
     return "\n".join(
         [
@@ -268,7 +271,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
 
 
-def _seed_demo_state(cloud: Any, project: Path) -> None:
+def _seed_demo_state(cloud: LocalCloud, project: Path) -> None:
     """For this repository's own project, seed the demo jobs and manifest the sample ``events/`` refer to."""
     try:
         from localcloud import demo
