@@ -24,6 +24,9 @@ DEFAULT_ACCOUNT_ID = "1234567890123456"
 class LocalCloud:
     """Starts VOD, MNS, OSS and FC on loopback, wired together from the project's ``s.yaml``.
 
+    The function runs from its code package (rebuilt when stale) under the runtime's Python; ``code="source"``
+    (or ``$LOCALCLOUD_CODE=source``) runs the development tree instead (see ``localcloud/fc/code.py``).
+
     Usage::
 
         with LocalCloud(project_dir=".") as cloud:
@@ -41,6 +44,7 @@ class LocalCloud:
         access_key_secret: str = DEMO_ACCESS_KEY_SECRET,
         seed: int | None = None,
         function_env: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         from localcloud.fc.models import FcBackend
         from localcloud.mns.models import MnsBackend
@@ -59,7 +63,7 @@ class LocalCloud:
         self.vod = VodBackend(self)
         self.mns = MnsBackend(self)
         self.oss = OssBackend(self)
-        self.fc = FcBackend(self, function_env=function_env or {})
+        self.fc = FcBackend(self, function_env=function_env or {}, code=code)
         self._servers: dict[str, ServiceServer] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------

@@ -24,14 +24,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localcloud.fc.code import FunctionCode, code_mode, instance_path, prepare_code
 from localcloud.fc.config import (
     Destination,
     FunctionConfig,
     function_name_from_arn,
     load_function_config,
 )
+from localcloud.fc.package import remove_tree
 from localcloud.fc.records import InvocationRecord, destination_record, framed_logs, new_request_id
-from localcloud.fc.runtime import PACKAGE_ROOT, Instance, InstancePool, InstanceSpec
+from localcloud.fc.runtime import Instance, InstancePool, InstanceSpec
 from localcloud.fc.scheduler import DelayedExecutor
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ STS_TTL_SECONDS = 36 * 3600
 """FC's role credentials are "valid for 36 hours"."""
 MNS_BACKOFF_RETRIES = 3
 MNS_EXPONENTIAL_RETRIES = 176
-_PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+_PASSTHROUGH_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 
 
 @dataclass
@@ -68,9 +70,12 @@ class _Overrides:
 class FcBackend:
     """The local FC for one function. Python API for tests: see the README's local-cloud section."""
 
-    def __init__(self, cloud: LocalCloud, function_env: dict[str, str] | None = None) -> None:
+    def __init__(self, cloud: LocalCloud, function_env: dict[str, str] | None = None, code: str | None = None) -> None:
         self.cloud = cloud
         self.function_env = dict(function_env or {})
+        self.code_mode = code_mode(code)
+        """``package`` (the code package, as FC runs it) or ``source`` (the development tree): see fc/code.py."""
+        self._code: FunctionCode | None = None
         self.retry_delay_scale = 0.01
         """Real retry delays (10–20 s, MNS decay up to 512 s) are multiplied by this."""
         self.sts_ttl_seconds: float = STS_TTL_SECONDS
@@ -161,8 +166,17 @@ class FcBackend:
             },
         )
 
+    @property
+    def code(self) -> FunctionCode:
+        """What instances run; in package mode the package is built if stale and unpacked on first use."""
+        with self._lock:
+            if self._code is None:
+                self._code = prepare_code(self.config, self.cloud.project_dir, self.code_mode, self._tmp)
+            return self._code
+
     def wire(self) -> None:
         """Create the topics, queues and buckets the function names; subscribe it to its triggers."""
+        self.code  # noqa: B018 - prepared now, so a package that cannot be built fails the start, not an invocation
         self._create_resources()
         for trigger in self.config.mns_triggers:
             self.cloud.mns.subscribe(
@@ -224,6 +238,7 @@ class FcBackend:
             self._generation += 1
         self._executor.shutdown()
         self._pool.close()
+        remove_tree(self._tmp / "code")
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     # -- instances -------------------------------------------------------------------------------------------
@@ -234,9 +249,11 @@ class FcBackend:
                 env[f"{service.upper()}_ENDPOINT"] = self.cloud.url(service)
         return env
 
-    def _instance_env(self, instance_id: str, credentials: Any) -> dict[str, str]:
+    def _instance_env(self, instance_id: str, credentials: Any) -> tuple[dict[str, str], list[str]]:
+        """The instance's environment and the first entries of its ``sys.path``."""
         env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
         env.update(
+            PATH=instance_path(self.code_mode),
             HOME=str(self._tmp / "home"),
             FC_REGION=self.cloud.region,
             FC_ACCOUNT_ID=self.cloud.account_id,
@@ -246,20 +263,22 @@ class FcBackend:
             FC_TIMEOUT=f"{self.timeout:g}",
             FC_RUNTIME=self.config.runtime,
             FC_INSTANCE_ID=instance_id,
-            FC_FUNC_CODE_PATH=str(self.config.code_dir),
             ALIBABA_CLOUD_ACCESS_KEY_ID=credentials.access_key_id,
             ALIBABA_CLOUD_ACCESS_KEY_SECRET=credentials.access_key_secret,
             ALIBABA_CLOUD_SECURITY_TOKEN=credentials.security_token,
         )
         env.update(self.environment())
-        env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
-        return env
+        sys_path, code_env = self.code.instance_env(env.get("PYTHONPATH", ""))
+        env.update(code_env)
+        return env, sys_path
 
     def _start_instance(self) -> Instance:
         instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
         credentials = self.cloud.credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
+        env, sys_path = self._instance_env(instance_id, credentials)
+        code = self.code
         spec = InstanceSpec(
-            env=self._instance_env(instance_id, credentials), code_dir=self.config.code_dir, log_dir=self._tmp
+            env=env, code_dir=code.directory, log_dir=self._tmp, python=code.command(), sys_path=sys_path
         )
         instance = Instance(instance_id, spec)
         instance.credentials = credentials

@@ -1,4 +1,4 @@
-"""The deployment files: s.yaml against the fc3 component's own schema, the package contents, the RAM needs."""
+"""The deployment files: s.yaml against the fc3 component's own schema, the package contents, the settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from localcloud.fc.config import resolve_variables
+from localcloud.fc.package import package_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 FC3_SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-schema.json"
@@ -51,12 +52,27 @@ def test_s_yaml_declares_what_the_function_needs() -> None:
     assert triggers["mns_topic"]["sourceArn"].endswith(f"/topics/{env['TRIGGER_TOPIC']}")
 
 
-def test_fcignore_keeps_the_local_cloud_tests_and_benches_out_of_the_package() -> None:
-    """Only the function is deployed: .fcignore excludes everything that is not handler.py, lib/ and deps."""
-    # GIVEN .fcignore / WHEN read / THEN the never-deployed parts are listed and the function's are not
-    patterns = {line.strip() for line in (ROOT / ".fcignore").read_text().splitlines() if line.strip()}
-    assert {"localcloud/", "tests/", "bench/", "events/", ".venv/"} <= patterns
-    assert not {"lib/", "handler.py", "python/", "requirements.txt"} & patterns
+def test_the_package_holds_the_handler_lib_and_dependencies_and_nothing_else() -> None:
+    """What `s deploy` would zip from this checkout (.fcignore applied as fc3 does): nothing unexpected at the top.
+
+    A new top-level file or directory fails here until .fcignore leaves it out (or this list says it is deployed);
+    a stray local file (an endpoints file, a coverage report) fails too: it would be uploaded.
+    """
+    # GIVEN the code directory and .fcignore / WHEN the package's entries are listed / THEN only these tops appear
+    tops = {entry.path.split("/")[0] for entry in package_entries(ROOT)}
+    assert {"handler.py", "lib"} <= tops <= {"handler.py", "lib", "python"}
+
+
+def test_every_function_variable_in_s_yaml_is_read_and_documented() -> None:
+    """No dead settings: each variable s.yaml sets is read by the function and has a row in the README's table."""
+    # GIVEN s.yaml's environmentVariables / WHEN looked up in lib/ and the README / THEN each is read and documented
+    env = _props()["environmentVariables"]
+    assert env["PYTHONPATH"] == "/code/python"  # FC imports the vendored SDKs from there only
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "lib").glob("*.py"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in set(env) - {"PYTHONPATH"}:
+        assert f'"{name}"' in sources, f"{name} is set in s.yaml but read by nothing in lib/"
+        assert f"| `{name}`" in readme, f"{name} is not in the README's configuration table"
 
 
 def test_runtime_requirements_are_only_the_official_sdks() -> None:
