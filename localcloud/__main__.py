@@ -122,6 +122,7 @@ def _banner(cloud: Any, endpoints_file: Path) -> str:
             f"  FC            {e['fc']}   (aliyun-fc2: service {e['fc_service']!r}, function {e['fc_function']!r})",
             f"  HTTP trigger  {e['http_trigger']}",
             f"  control       {e['control']}   (GET /state, POST /reset, ...)",
+            f"The function runs from {cloud.fc.code.describe()}.",
             "Demo credentials (accepted only by this local cloud):",
             f"  AccessKeyId     {e['access_key_id']}",
             f"  AccessKeySecret {e['access_key_secret']}",

@@ -354,7 +354,8 @@ def vendor(layout: Layout, report: Report) -> str:
         shutil.move(str(staging / "python"), str(vendor_dir))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    described = f"{tool} for cp{target.version[0]}{target.version[1]} {target.pip_platforms[0]}"
+    where = vendor_dir.relative_to(layout.code_dir)
+    described = f"{where}/ by {tool} for cp{target.version[0]}{target.version[1]} {target.pip_platforms[0]}"
     _write_json(stamp_path, {**wanted, "tool": described})
     return described
 
