@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,8 @@ def test_every_function_variable_in_s_yaml_is_read_and_documented() -> None:
     assert env["PYTHONPATH"] == "/code/python"  # FC imports the vendored SDKs from there only
     sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "lib").glob("*.py"))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in set(env) - {"PYTHONPATH"}:
-        assert f'"{name}"' in sources, f"{name} is set in s.yaml but read by nothing in lib/"
+    for name in env:
+        assert name == "PYTHONPATH" or f'"{name}"' in sources, f"{name} is set in s.yaml but read by nothing in lib/"
         assert f"| `{name}`" in readme, f"{name} is not in the README's configuration table"
 
 
@@ -84,3 +85,46 @@ def test_runtime_requirements_are_only_the_official_sdks() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert names == {"alibabacloud-vod20170321", "alibabacloud-tea-openapi", "aliyun-mns-sdk", "alibabacloud-oss-v2"}
+
+
+def _policy(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "deploy" / name).read_text(encoding="utf-8"))
+
+
+def test_the_function_policy_grants_exactly_what_the_function_calls_on_s_yamls_resources() -> None:
+    """deploy/function-policy.json names s.yaml's topics, bucket and prefix; only the account and region vary."""
+    # GIVEN the policy and s.yaml / WHEN each statement's resources are read
+    policy = _policy("function-policy.json")
+    text = json.dumps(policy)
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == {"ACCOUNT_ID", "REGION"}
+    grants = {}
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            grants[action] = resources
+    props = _props()
+    failures = props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"].split("/topics/")[1]
+    (oss,) = [t for t in props["triggers"] if t["triggerType"] == "oss"]
+    bucket = oss["sourceArn"].rsplit(":", 1)[1]
+    prefix = oss["triggerConfig"]["filter"]["key"]["prefix"]
+    # THEN each action is limited to what the function touches: its two topics, its manifests, its log store
+    topic = "acs:mns:${REGION}:${ACCOUNT_ID}:/topics/"
+    assert grants == {
+        "vod:CancelUrlUploadJobs": ["*"],  # VOD authorizes per operation only: no resource ARN exists
+        "vod:GetURLUploadInfos": ["*"],
+        "mns:PublishMessage": [
+            f"{topic}{props['environmentVariables']['NOTIFY_TOPIC']}/messages",
+            f"{topic}{failures.removesuffix('/messages')}/messages",
+        ],
+        "oss:GetObject": [f"acs:oss:*:${{ACCOUNT_ID}}:{bucket}/{prefix}*"],
+        "log:PostLogStoreLogs": [
+            "acs:log:${REGION}:${ACCOUNT_ID}:project/serverless-${REGION}-*/logstore/default-logs"
+        ],
+    }
+
+
+def test_the_role_trusts_function_compute_only() -> None:
+    (statement,) = _policy("trust-policy.json")["Statement"]
+    assert statement == {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["fc.aliyuncs.com"]}}
