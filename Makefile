@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup demo up test test-soak lint bench clean
+.PHONY: setup package vendor demo up test test-soak lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -12,30 +12,30 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-demo: setup          ## start the local cloud from s.yaml, drive all three triggers, show what happened
+package: setup       ## build the FC code package as `s deploy` uploads it: python/ for python3.10, dist/<function>.zip
+	$(PY) -m localcloud package
+
+vendor: package      ## (old name of `make package`)
+
+demo: package        ## start the local cloud from s.yaml, drive all three triggers, show what happened
 	$(PY) -m localcloud demo
 
-up: setup            ## run the local cloud until Ctrl-C (endpoints in .localcloud.json)
+up: package          ## run the local cloud until Ctrl-C (endpoints in .localcloud.json)
 	$(PY) -m localcloud up --endpoints-file .localcloud.json
 
-test: setup          ## lint + the whole test suite (what CI runs)
+test: package        ## lint + the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 -q
 
-test-soak: setup     ## the long generated-input and fault soak (opt-in)
+test-soak: package   ## the long generated-input and fault soak (opt-in)
 	$(PY) -m pytest -n 2 -q --soak
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: setup         ## the four benchmarks; tables on stdout, JSON in bench/results/
+bench: package       ## the five benchmarks; tables on stdout, JSON in bench/results/
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
-
-vendor:              ## install runtime deps for FC's python3.10 (x86_64) into python/ before `s deploy`
-	$(PY) -m pip install --quiet --disable-pip-version-check --target python --upgrade \
-	  --platform manylinux2014_x86_64 --python-version 3.10 --implementation cp --only-binary=:all: \
-	  -r requirements.txt
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist python

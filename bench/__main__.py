@@ -1,15 +1,18 @@
 """``python -m bench``: run the benchmarks, print their tables, write ``bench/results/<timestamp>.json``.
 
 The local cloud runs in a process of its own (``bench.cloudproc``) for the whole run; every benchmark starts the
-function, and the baseline it is compared with, in fresh processes against it. See bench/README.md.
+function, and the baseline it is compared with, in fresh processes against it — from the code package under the
+runtime's Python (bench/runtime.py), or from the development tree with ``--source``. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bench.options import Options
 from bench.report import BenchResult, machine_facts, render, save
@@ -46,15 +49,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller workloads: a smoke run, noisier figures")
     parser.add_argument("--repeat", type=int, default=11, help="fresh processes per cold-start figure (default 11)")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/*.json")
+    parser.add_argument("--source", action="store_true", help="run the development tree, not the code package")
     args = parser.parse_args(argv)
-    options = Options(quick=args.quick, repeat=max(3, args.repeat))
+    with tempfile.TemporaryDirectory(prefix="bench-code-") as workdir:
+        try:
+            return _run(args, Path(workdir))
+        finally:
+            from localcloud.fc.package import remove_tree
 
+            remove_tree(Path(workdir) / "code")
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
     from bench.cloudproc import CloudProcess
+    from bench.runtime import dev_runtime, package_runtime
+
+    runtime = dev_runtime() if args.source else package_runtime(workdir)
+    options = Options(quick=args.quick, repeat=max(3, args.repeat), runtime=runtime)
 
     facts = machine_facts()
     print(f"machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gb']} GB, {facts['os']}, "
           f"Python {facts['python']}, load average {facts['load_average']}"
           + (" — quick run" if options.quick else ""), flush=True)  # fmt: skip
+    print(f"the function runs from {runtime.description}", flush=True)
     if facts["load_average"] and facts["cores"] and facts["load_average"][0] > facts["cores"] / 2:
         print("warning: the machine is busy; wall-time figures will be noisy (CPU-time rows are steadier)")
     results: list[BenchResult] = []
@@ -73,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         path = save(
             results,
             {"quick": options.quick, "repeat": options.repeat, "only": args.only,
-             "load_average_at_start": facts["load_average"]},
+             "load_average_at_start": facts["load_average"], "runtime": runtime.description},
         )  # fmt: skip
         print(f"results: {path} (and {path.parent / 'latest.json'})")
     return 0

@@ -1,4 +1,7 @@
-"""Baselines: what a user could write with the official SDKs alone. ``python -m bench.baselines MODE PLAN OUT``.
+"""Baselines: what a user could write with the official SDKs alone. ``python bench/baselines.py MODE PLAN OUT``.
+
+Run as a script in the same runtime as the function (bench/runtime.py: by default the code package's copies of
+the SDKs under the runtime's Python); PLAN's ``sys_path`` goes first on ``sys.path``.
 
 - ``cold``: the minimal script (import the VOD client, one cancel call, one MNS publish) — run as a fresh
   process, its wall time is the cold-start baseline. SDK imports are deliberately at the point of use and
@@ -81,7 +84,7 @@ def naive(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def loop_stream(plan: dict[str, Any], result_fd: int) -> None:
-    """Raw SDK cancel + publish per event, clients reused, in blocks on command (as ``bench.funcproc --stream``)."""
+    """Raw SDK cancel + publish per event, clients reused, in blocks on command (as ``funcproc.py --stream``)."""
     from alibabacloud_vod20170321.models import CancelUrlUploadJobsRequest
     from mns.topic import TopicMessage
 
@@ -109,6 +112,8 @@ def main(argv: list[str]) -> int:
     mode, plan_path, out = argv[1], argv[2], argv[3]
     with open(plan_path, encoding="utf-8") as plan_file:
         plan = json.load(plan_file)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [*plan.get("sys_path", []), *(p for p in sys.path if os.path.abspath(p or ".") != here)]
     if mode == "loop-stream":
         loop_stream(plan, int(out))
         return 0

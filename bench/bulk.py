@@ -45,7 +45,7 @@ def run(cloud: CloudProcess, options: Options) -> BenchResult:
         ],
     }
     cpu_before = _cloud_cpu(cloud)
-    run_f = run_function(plan, function_env(setup, e))
+    run_f = run_function(plan, function_env(setup, e), options.runtime)
     cloud_cpu = _cloud_cpu(cloud) - cpu_before
     cold_step, bulk_step = run_f.output["events"]
     stats = cloud.stats(timeline=True)
@@ -53,7 +53,10 @@ def run(cloud: CloudProcess, options: Options) -> BenchResult:
 
     naive_setup = cloud.setup(latency_ms=LATENCY_MS, url_jobs=[{"tag": "naive", "count": naive_items}])
     naive = run_baseline(
-        "naive", {"urls": [bench_url("naive", i) for i in range(naive_items)]}, function_env(naive_setup, e)
+        "naive",
+        {"urls": [bench_url("naive", i) for i in range(naive_items)]},
+        function_env(naive_setup, e),
+        options.runtime,
     ).output
 
     rate = items / bulk_step["seconds"]

@@ -1,22 +1,28 @@
-"""The function under test in a process of its own, as one FC instance: ``python -m bench.funcproc PLAN OUT``
+"""The function under test in a process of its own, as one FC instance: ``python bench/funcproc.py PLAN OUT``
 (or ``--stream PLAN FD``, see :func:`stream`).
 
-PLAN (JSON) holds the FC context spec and a list of events; they are handled one after another by
-``handler.handler`` in this one process (so the first is a cold start and the rest are warm), with optional
-pauses between them. OUT receives, per event, the handler's wall and CPU time (the process's, all threads) and a
-small summary of what it returned, and which of the modules named in ``report_modules`` (prefixes) were imported
-by the end. The function's own log lines go to this process's stdout, which the driver discards, as FC ships
-them elsewhere.
+Run as a script by the runtime of bench/runtime.py — by default the code package under the runtime's Python with
+``-I -S``, as the local FC runs it — so only the stdlib is importable until PLAN's ``sys_path`` (the code directory
+and its PYTHONPATH) goes first on ``sys.path``. PLAN (JSON) also holds the FC context spec and a list of events;
+they are handled one after another by ``handler.handler`` in this one process (so the first is a cold start and
+the rest are warm), with optional pauses between them. OUT receives, per event, the handler's wall and CPU time
+(the process's, all threads) and a small summary of what it returned, and which of the modules named in
+``report_modules`` (prefixes) were imported by the end. The function's own log lines go to this process's stdout,
+which the driver discards, as FC ships them elsewhere.
 
-Nothing but the stdlib and ``bench.fcshape`` is imported before the handler, so the process is what FC would run.
+Nothing but the stdlib and ``fcshape.py`` (loaded by path) is imported before the handler, so the process is what
+FC would run. Stdlib only and Python 3.10-compatible.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import runpy
 import sys
 import time
+from types import SimpleNamespace
 from typing import Any
 
 _COUNTS = re.compile(r'"Counts":(\{[^}]*\})')
@@ -45,12 +51,24 @@ def summarise(result: Any) -> dict[str, Any]:
     return summary
 
 
+def _load_plan(path: str) -> dict[str, Any]:
+    """Read PLAN and put its ``sys_path`` first (this script's own directory is not the function's)."""
+    with open(path, encoding="utf-8") as plan_file:
+        plan = json.load(plan_file)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [*plan.get("sys_path", []), *(p for p in sys.path if os.path.abspath(p or ".") != here)]
+    return plan
+
+
+def _fcshape() -> Any:
+    """``fcshape.py`` beside this script, run by path: the bench package is not on the function's sys.path."""
+    return SimpleNamespace(**runpy.run_path(os.path.join(os.path.dirname(__file__), "fcshape.py")))
+
+
 def _handle(handler: Any, plan: dict[str, Any], index: int) -> dict[str, Any]:
     """One event through ``handler.handler``: wall and CPU time, and what it returned."""
-    from bench.fcshape import Context
-
     step = plan["events"][index]
-    context = Context(plan["context"], request_id=f"bench-{index:06d}")
+    context = plan["_fcshape"].Context(plan["context"], request_id=f"bench-{index:06d}")
     event = step["event"].encode("utf-8")
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
@@ -64,8 +82,8 @@ def _handle(handler: Any, plan: dict[str, Any], index: int) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     if argv[1] == "--stream":
         return stream(argv[2], int(argv[3]))
-    with open(argv[1], encoding="utf-8") as plan_file:
-        plan = json.load(plan_file)
+    plan = _load_plan(argv[1])
+    plan["_fcshape"] = _fcshape()
     import handler  # the FC runtime imports the handler module once per instance
 
     out: list[dict[str, Any]] = []
@@ -83,8 +101,8 @@ def main(argv: list[str]) -> int:
 def stream(plan_path: str, result_fd: int) -> int:
     """Stay warm and handle the plan's events in blocks: each stdin line ``N`` runs the next N events and writes
     one JSON line (totals of the block) to ``result_fd``. Lets the driver interleave blocks with a baseline."""
-    with open(plan_path, encoding="utf-8") as plan_file:
-        plan = json.load(plan_file)
+    plan = _load_plan(plan_path)
+    plan["_fcshape"] = _fcshape()
     import handler
 
     index = 0

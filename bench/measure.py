@@ -11,7 +11,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -19,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bench.runtime import Runtime, dev_runtime
+
+FUNCPROC = str(Path(__file__).with_name("funcproc.py"))
+BASELINES = str(Path(__file__).with_name("baselines.py"))
 
 
 @dataclass
@@ -38,11 +40,12 @@ def run_process(
     args: list[str],
     env: dict[str, str],
     *,
+    runtime: Runtime | None = None,
     sample_every_s: float | None = None,
     timeout_s: float = 600,
     stdout_path: str | None = None,
 ) -> ProcessRun:
-    """Run ``python args...`` in the project directory with exactly ``env``; stdout is discarded (function logs).
+    """Run ``python args...`` in ``runtime`` (default: the dev tree) with exactly ``env``; stdout is discarded.
 
     ``sample_every_s`` turns on RSS sampling (psutil) for the timeline. Raises if the process fails.
     """
@@ -50,8 +53,9 @@ def run_process(
     with tempfile.TemporaryFile() as stderr:
         stdout = open(stdout_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the child is gone
         started = time.perf_counter()
+        runtime = runtime or dev_runtime()
         proc = subprocess.Popen(
-            [sys.executable, *args], cwd=PROJECT_DIR, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+            [*runtime.python, *args], cwd=runtime.cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
         )
         stop = threading.Event()
         sampler = None
@@ -89,21 +93,23 @@ def _sample(pid: int, started: float, every: float, samples: list[tuple[float, f
         return
 
 
-def run_function(plan: dict[str, Any], env: dict[str, str], **kwargs: Any) -> ProcessRun:
-    """Run ``bench.funcproc`` with ``plan``; ``output`` is its per-event list."""
-    return _run_with_files(["-m", "bench.funcproc"], plan, env, **kwargs)
+def run_function(plan: dict[str, Any], env: dict[str, str], runtime: Runtime, **kwargs: Any) -> ProcessRun:
+    """Run ``bench/funcproc.py`` with ``plan`` in ``runtime``; ``output`` is its per-event list."""
+    return _run_with_files([FUNCPROC], plan, env, runtime, **kwargs)
 
 
-def run_baseline(mode: str, plan: dict[str, Any], env: dict[str, str], **kwargs: Any) -> ProcessRun:
-    """Run ``bench.baselines MODE`` with ``plan``; ``output`` is what it reports."""
-    return _run_with_files(["-m", "bench.baselines", mode], plan, env, **kwargs)
+def run_baseline(mode: str, plan: dict[str, Any], env: dict[str, str], runtime: Runtime, **kwargs: Any) -> ProcessRun:
+    """Run ``bench/baselines.py MODE`` with ``plan`` in ``runtime``; ``output`` is what it reports."""
+    return _run_with_files([BASELINES, mode], plan, env, runtime, **kwargs)
 
 
-def _run_with_files(args: list[str], plan: dict[str, Any], env: dict[str, str], **kwargs: Any) -> ProcessRun:
+def _run_with_files(
+    args: list[str], plan: dict[str, Any], env: dict[str, str], runtime: Runtime, **kwargs: Any
+) -> ProcessRun:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         plan_path, out_path = Path(tmp, "plan.json"), Path(tmp, "out.json")
-        plan_path.write_text(json.dumps(plan), encoding="utf-8")
-        run = run_process([*args, str(plan_path), str(out_path)], env, **kwargs)
+        plan_path.write_text(json.dumps({**plan, "sys_path": list(runtime.sys_path)}), encoding="utf-8")
+        run = run_process([*args, str(plan_path), str(out_path)], env, runtime=runtime, **kwargs)
         run.output = json.loads(out_path.read_text(encoding="utf-8"))
     return run
 
@@ -122,21 +128,21 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 class StreamProcess:
-    """A warm measured process driven block by block (``--stream`` modes of bench.funcproc / bench.baselines).
+    """A warm measured process driven block by block (``--stream`` modes of funcproc.py / baselines.py).
 
     Two of them (the function and its baseline) can then run short blocks in turn, so a burst of load from
     elsewhere on the machine hits both alike instead of whichever happened to be running.
     """
 
-    def __init__(self, args: list[str], plan: dict[str, Any], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], plan: dict[str, Any], env: dict[str, str], runtime: Runtime) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-")
         plan_path = Path(self._tmp.name, "plan.json")
-        plan_path.write_text(json.dumps(plan), encoding="utf-8")
+        plan_path.write_text(json.dumps({**plan, "sys_path": list(runtime.sys_path)}), encoding="utf-8")
         read_fd, write_fd = os.pipe()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process, closed in close()
         self._proc = subprocess.Popen(
-            [sys.executable, *args, str(plan_path), str(write_fd)],
-            cwd=PROJECT_DIR,
+            [*runtime.python, *args, str(plan_path), str(write_fd)],
+            cwd=runtime.cwd,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,

@@ -26,10 +26,10 @@ alibabacloud_vod20170321.models, mns.account, mns.topic, alibabacloud_oss_v2"
 
 def run(cloud: CloudProcess, options: Options) -> BenchResult:
     big, small = options.pick(100_000, 20_000), 1_000
-    big_run, big_stats = _one(cloud, "mem", big)
-    small_run, small_stats = _one(cloud, "mem-small", small)
+    big_run, big_stats = _one(cloud, options, "mem", big)
+    small_run, small_stats = _one(cloud, options, "mem-small", small)
     setup = cloud.setup()
-    floor = run_process(["-c", SDK_FLOOR], function_env(setup, cloud.endpoints))
+    floor = run_process(options.runtime.code(SDK_FLOOR), function_env(setup, cloud.endpoints), runtime=options.runtime)
 
     per_item = (big_run.peak_rss_mb - small_run.peak_rss_mb) * 2**20 / (big - small)
     ok = _all_settled(big_run, big_stats, big) and _all_settled(small_run, small_stats, small)
@@ -55,7 +55,7 @@ def run(cloud: CloudProcess, options: Options) -> BenchResult:
     )
 
 
-def _one(cloud: CloudProcess, tag: str, count: int) -> tuple[ProcessRun, dict[str, Any]]:
+def _one(cloud: CloudProcess, options: Options, tag: str, count: int) -> tuple[ProcessRun, dict[str, Any]]:
     e = cloud.endpoints
     setup = cloud.setup(
         quotas=RAISED_QUOTAS,
@@ -66,7 +66,7 @@ def _one(cloud: CloudProcess, tag: str, count: int) -> tuple[ProcessRun, dict[st
     event = oss_event(manifest["bucket"], manifest["key"], manifest["size"], manifest["etag"], e["region"],
                       e["account_id"])  # fmt: skip
     plan = {"context": context_spec(setup, e), "events": [{"label": tag, "event": event}]}
-    run = run_function(plan, function_env(setup, e, **FUNCTION_QPS), sample_every_s=0.05)
+    run = run_function(plan, function_env(setup, e, **FUNCTION_QPS), options.runtime, sample_every_s=0.05)
     return run, cloud.stats()
 
 

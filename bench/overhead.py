@@ -17,7 +17,7 @@ import statistics
 
 from bench.cloudproc import CloudProcess, bench_job_id
 from bench.fcshape import context_spec, function_env, mns_event
-from bench.measure import StreamProcess
+from bench.measure import BASELINES, FUNCPROC, StreamProcess
 from bench.options import Options
 from bench.report import BenchResult, Row
 
@@ -40,11 +40,14 @@ def run(cloud: CloudProcess, options: Options) -> BenchResult:
     }
     function_blocks, baseline_blocks = [], []
     with (
-        StreamProcess(["-m", "bench.funcproc", "--stream"], plan, function_env(setup, e, **FUNCTION_QPS)) as function,
         StreamProcess(
-            ["-m", "bench.baselines", "loop-stream"],
+            [FUNCPROC, "--stream"], plan, function_env(setup, e, **FUNCTION_QPS), options.runtime
+        ) as function,
+        StreamProcess(
+            [BASELINES, "loop-stream"],
             {"job_ids": [bench_job_id("ov-b", i) for i in range(events)]},
             function_env(setup, e),
+            options.runtime,
         ) as baseline,
     ):
         function.block(block)  # warm-up: imports, clients, first connections

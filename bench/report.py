@@ -180,7 +180,12 @@ def summary_markdown(document: dict[str, Any]) -> str:
     lines = [
         f"Run {document['timestamp']} (commit {document.get('commit')}) on {m['cpu']}, {m['cores']} cores, "
         f"{m['memory_gb']} GB, {m['os']}, Python {m['python']}; load average at start "
-        f"{document.get('load_average_at_start')}.",
+        f"{document.get('load_average_at_start')}."
+        + (
+            f" The function and its baselines ran from {runtime}."
+            if (runtime := document["options"].get("runtime"))
+            else ""
+        ),
         "",
         "| benchmark | metric | figure | baseline (same run) | ratio | goal | met |",
         "|---|---|---|---|---|---|---|",

@@ -1,9 +1,12 @@
-"""``python -m localcloud up | invoke | demo``: run the local cloud, or call the function through it.
+"""``python -m localcloud up | invoke | demo | package``: run the local cloud, call the function through it, or build
+the function's code package.
 
 ``up`` starts VOD, MNS, OSS and FC from ``s.yaml``, prints the endpoints and the demo credentials, writes the
 endpoints file (the keys of :meth:`LocalCloud.endpoints`) once everything listens, and runs until SIGINT/SIGTERM.
 ``invoke`` sends an event with the official ``aliyun-fc2`` SDK to a running cloud (found through the endpoints
 file) or, if none is running, to one started in-process for the call; it prints the result and the function's logs.
+The function runs from its code package (``package`` builds it, and the others rebuild it when the sources changed);
+``--source`` runs the development tree with the development environment instead, for a quick edit loop.
 """
 
 from __future__ import annotations
@@ -78,16 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     up.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                     help="override a function environment variable (repeatable)")  # fmt: skip
+    _add_code_option(up)
 
     invoke = commands.add_parser("invoke", help="invoke the function with an event file through aliyun-fc2")
     invoke.add_argument("event", help="event file (bytes sent as-is); - reads stdin")
     invoke.add_argument("--async", dest="is_async", action="store_true", help="x-fc-invocation-type: Async")
     invoke.add_argument("--project", default=".", help="directory holding s.yaml (default: .)")
     invoke.add_argument("--endpoints-file", help="a running cloud's endpoints file (default: PROJECT/.localcloud.json)")
+    _add_code_option(invoke)
 
     demo = commands.add_parser("demo", help="drive all three triggers against a fresh local cloud")
     demo.add_argument("args", nargs=argparse.REMAINDER)
+
+    package = commands.add_parser("package", help="build the code package `s deploy` uploads (dist/<function>.zip)")
+    package.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _add_code_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--source", dest="code", action="store_const", const="source", default=None,
+        help="run the function from the development tree and environment, not from its code package",
+    )  # fmt: skip
 
 
 # -- up -------------------------------------------------------------------------------------------------------
@@ -110,6 +125,7 @@ def _banner(cloud: LocalCloud, endpoints_file: Path) -> str:
             f"  FC            {e['fc']}   (aliyun-fc2: service {e['fc_service']!r}, function {e['fc_function']!r})",
             f"  HTTP trigger  {e['http_trigger']}",
             f"  control       {e['control']}   (GET /state, POST /reset, ...)",
+            f"The function runs from {cloud.fc.code.describe()}.",
             "Demo credentials (accepted only by this local cloud):",
             f"  AccessKeyId     {e['access_key_id']}",
             f"  AccessKeySecret {e['access_key_secret']}",
@@ -128,7 +144,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     received: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda signum, _frame: received.append(signum))
-    cloud = LocalCloud(project, region=args.region or DEFAULT_REGION, seed=args.seed, function_env=dict(args.env))
+    cloud = LocalCloud(
+        project, region=args.region or DEFAULT_REGION, seed=args.seed, function_env=dict(args.env), code=args.code
+    )
     for rule in args.fault:
         cloud.faults.add(rule)
     cloud.start()
@@ -260,7 +278,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
     from localcloud.cloud import LocalCloud
 
-    with LocalCloud(project) as cloud:
+    with LocalCloud(project, code=args.code) as cloud:
         _seed_demo_state(cloud, project)
         return invoke_function(
             cloud.endpoints(),
@@ -287,13 +305,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return int(demo_main(args.args) or 0)
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    from localcloud.fc.package import main as package_main
+
+    return package_main(args.args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from localcloud.fc.config import ProjectConfigError
+    from localcloud.fc.package import PackageError
 
     try:
-        return {"up": cmd_up, "invoke": cmd_invoke, "demo": cmd_demo}[args.command](args)
-    except ProjectConfigError as exc:
+        commands = {"up": cmd_up, "invoke": cmd_invoke, "demo": cmd_demo, "package": cmd_package}
+        return commands[args.command](args)
+    except (ProjectConfigError, PackageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -8,7 +8,6 @@ credentials, authorization). This module is the one place that knows every servi
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from localcloud.control import make_app as control_app
 from localcloud.core.gateway import Gateway, allow_all
 from localcloud.faults import Faults
 from localcloud.fc.models import FcBackend
+from localcloud.fc.package import remove_tree
 from localcloud.fc.routes import make_http_trigger_app, make_invoke_app
 from localcloud.mns.models import MnsBackend
 from localcloud.mns.routes import make_app as mns_app
@@ -37,6 +37,9 @@ DEFAULT_ACCOUNT_ID = "1234567890123456"
 class LocalCloud:
     """Starts VOD, MNS, OSS and FC on loopback, wired together from the project's ``s.yaml``.
 
+    The function runs from its code package (rebuilt when stale) under the runtime's Python; ``code="source"``
+    (or ``$LOCALCLOUD_CODE=source``) runs the development tree instead (see ``localcloud/fc/code.py``).
+
     Usage::
 
         with LocalCloud(project_dir=".") as cloud:
@@ -54,6 +57,7 @@ class LocalCloud:
         access_key_secret: str = DEMO_ACCESS_KEY_SECRET,
         seed: int | None = None,
         function_env: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.region = region
@@ -86,6 +90,7 @@ class LocalCloud:
                 "AccessKeySecret": access_key_secret,
             },
             function_env=function_env or {},
+            code=code,
         )
 
     def _deliver_event(self, function_arn: str, event: bytes, *, source: str, retry_strategy: str | None = None) -> str:
@@ -117,7 +122,7 @@ class LocalCloud:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        remove_tree(self._workdir)  # the unpacked code is read-only, as /code is on FC
 
     def __enter__(self) -> LocalCloud:
         return self.start()

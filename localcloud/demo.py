@@ -1,9 +1,10 @@
 """``make demo``: the whole product on the local cloud, narrated for a newcomer.
 
-Starts the local cloud from ``s.yaml``, seeds VOD URL-upload jobs (pending ones and some that already started),
-subscribes a queue to the results topic (as a downstream consumer would), then sends one cancel request through
-each door — a manifest dropped into OSS, a message published on the request topic, an HTTP POST — all with the
-official SDKs, and finally shows what landed on the results topic and the final job states.
+Starts the local cloud from ``s.yaml`` — the function runs from its code package under the runtime's Python, as
+deployed —, seeds VOD URL-upload jobs (pending ones and some that already started), subscribes a queue to the
+results topic (as a downstream consumer would), then sends one cancel request through each door — a manifest
+dropped into OSS, a message published on the request topic, an HTTP POST — all with the official SDKs, and
+finally shows what landed on the results topic and the final job states.
 
 The jobs, the manifest and the request bodies are the ones in ``events/``, so ``python -m localcloud invoke
 events/<file>.json`` shows the same cancels one trigger at a time (``seed_demo`` is what it seeds).
@@ -234,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         _heading("1. The local cloud is up (from s.yaml)")
         for name, url in cloud.endpoints().items():
             print(f"  {name:18} {url}")
+        print(f"\n  The function runs from {cloud.fc.code.describe()}.")
+        if cloud.fc.code.package is not None:
+            print("  That zip is what `s deploy` uploads; the local FC unpacked it as /code (see `make package`).")
 
         _heading("2. VOD jobs before (seeded)")
         seed_demo(cloud, with_manifest=False)

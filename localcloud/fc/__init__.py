@@ -1,4 +1,5 @@
 """The local Function Compute: runs the project's function (from ``s.yaml``) in warm worker processes.
 
-Kept import-light on purpose: ``python -m localcloud.fc.worker`` imports this package inside every instance.
+Instances run ``worker.py`` as a script under the runtime's interpreter: nothing of this package is importable by
+the function.
 """

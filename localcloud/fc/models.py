@@ -28,6 +28,7 @@ from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
 from localcloud.core.backend import BaseBackend
 from localcloud.core.ids import new_request_id
+from localcloud.fc.code import FunctionCode, code_mode, instance_path, prepare_code
 from localcloud.fc.config import (
     Destination,
     FunctionConfig,
@@ -35,7 +36,7 @@ from localcloud.fc.config import (
     load_function_config,
 )
 from localcloud.fc.records import InvocationRecord, destination_record, framed_logs
-from localcloud.fc.runtime import PACKAGE_ROOT, Instance, InstancePool, InstanceSpec
+from localcloud.fc.runtime import Instance, InstancePool, InstanceSpec
 from localcloud.fc.scheduler import DelayedExecutor
 from localcloud.mns.models import MnsBackend
 from localcloud.oss.models import OssBackend
@@ -47,7 +48,7 @@ STS_TTL_SECONDS = 36 * 3600
 """FC's role credentials are "valid for 36 hours"."""
 MNS_BACKOFF_RETRIES = 3
 MNS_EXPONENTIAL_RETRIES = 176
-_PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+_PASSTHROUGH_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 _GENERATIONS = itertools.count(1)
 
 
@@ -75,7 +76,8 @@ class FcBackend(BaseBackend):
     It runs the function of ``project_dir``'s s.yaml (``config_values`` answer ``${config(...)}``) in ``region``
     for ``account_id``; its instances get role credentials from ``credentials`` and the service endpoints from
     ``endpoints()``; it creates the topics, queues and buckets the function names in ``mns`` and ``oss``;
-    ``workdir`` holds instance logs and the function's HOME.
+    ``workdir`` holds instance logs, the function's HOME and the unpacked code; ``code`` picks what instances run
+    (see fc/code.py).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class FcBackend(BaseBackend):
         workdir: Path,
         config_values: dict[str, str] | None = None,
         function_env: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         self.project_dir = project_dir
         self.region = region
@@ -103,6 +106,9 @@ class FcBackend(BaseBackend):
         self._endpoints = endpoints
         self._config_values = dict(config_values or {})
         self.function_env = dict(function_env or {})
+        self.code_mode = code_mode(code)
+        """``package`` (the code package, as FC runs it) or ``source`` (the development tree): see fc/code.py."""
+        self._code: FunctionCode | None = None
         self.retry_delay_scale = 0.01
         """Real retry delays (10–20 s, MNS decay up to 512 s) are multiplied by this."""
         self.sts_ttl_seconds: float = STS_TTL_SECONDS
@@ -185,8 +191,17 @@ class FcBackend(BaseBackend):
     def _load_config(self) -> FunctionConfig:
         return load_function_config(self.project_dir, region=self.region, config_values=self._config_values)
 
+    @property
+    def code(self) -> FunctionCode:
+        """What instances run; in package mode the package is built if stale and unpacked on first use."""
+        with self._lock:
+            if self._code is None:
+                self._code = prepare_code(self.config, self.project_dir, self.code_mode, self._tmp)
+            return self._code
+
     def wire(self) -> None:
         """Create the topics, queues and buckets the function names; subscribe it to its triggers."""
+        self.code  # noqa: B018 - prepared now, so a package that cannot be built fails the start, not an invocation
         self._create_resources()
         for trigger in self.config.mns_triggers:
             self._mns.subscribe(
@@ -232,9 +247,14 @@ class FcBackend(BaseBackend):
             _create_quietly(self._oss.create_bucket, bucket)
 
     def reset(self) -> None:
-        """Forget invocations, queued async events, overrides, test knobs and warm instances; re-read s.yaml."""
+        """Forget invocations, queued async events, overrides, test knobs and warm instances; re-read s.yaml.
+
+        The prepared code is kept: like a deployed function's package, it is fixed for the cloud's life.
+        """
+        code = self._code
         self.shutdown()
         super().reset()
+        self._code = code
 
     def shutdown(self) -> None:
         """Kill every instance and drop queued events; invocations in flight no longer record or count."""
@@ -247,9 +267,11 @@ class FcBackend(BaseBackend):
     def _endpoint_env(self) -> dict[str, str]:
         return {f"{service.upper()}_ENDPOINT": url for service, url in self._endpoints().items()}
 
-    def _instance_env(self, instance_id: str, credentials: Any) -> dict[str, str]:
+    def _instance_env(self, instance_id: str, credentials: Any) -> tuple[dict[str, str], list[str]]:
+        """The instance's environment and the first entries of its ``sys.path``."""
         env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
         env.update(
+            PATH=instance_path(self.code_mode),
             HOME=str(self._tmp / "home"),
             FC_REGION=self.region,
             FC_ACCOUNT_ID=self.account_id,
@@ -259,20 +281,22 @@ class FcBackend(BaseBackend):
             FC_TIMEOUT=f"{self.timeout:g}",
             FC_RUNTIME=self.config.runtime,
             FC_INSTANCE_ID=instance_id,
-            FC_FUNC_CODE_PATH=str(self.config.code_dir),
             ALIBABA_CLOUD_ACCESS_KEY_ID=credentials.access_key_id,
             ALIBABA_CLOUD_ACCESS_KEY_SECRET=credentials.access_key_secret,
             ALIBABA_CLOUD_SECURITY_TOKEN=credentials.security_token,
         )
         env.update(self.environment())
-        env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
-        return env
+        sys_path, code_env = self.code.instance_env(env.get("PYTHONPATH", ""))
+        env.update(code_env)
+        return env, sys_path
 
     def _start_instance(self) -> Instance:
         instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
         credentials = self._credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
+        env, sys_path = self._instance_env(instance_id, credentials)
+        code = self.code
         spec = InstanceSpec(
-            env=self._instance_env(instance_id, credentials), code_dir=self.config.code_dir, log_dir=self._tmp
+            env=env, code_dir=code.directory, log_dir=self._tmp, python=code.command(), sys_path=sys_path
         )
         instance = Instance(instance_id, spec)
         instance.credentials = credentials

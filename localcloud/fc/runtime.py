@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,8 +19,8 @@ from typing import Any
 
 from localcloud.fc.protocol import FrameReader, FrameTimeout, write_frame
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-"""The directory holding the ``localcloud`` package: needed on PYTHONPATH to start the worker module."""
+WORKER_SCRIPT = Path(__file__).resolve().with_name("worker.py")
+"""Run as a script (never ``-m localcloud...``), so the function's interpreter needs nothing of the local cloud."""
 
 
 @dataclass
@@ -39,11 +38,13 @@ class WorkerResult:
 
 @dataclass
 class InstanceSpec:
-    """How to start an instance: its environment, code directory and handler."""
+    """How to start an instance: its interpreter (with options), import path, environment and code directory."""
 
     env: dict[str, str]
     code_dir: Path
     log_dir: Path
+    python: list[str]  # the executable and its options, e.g. [".../python3.10", "-I", "-S", "-u"]
+    sys_path: list[str]  # put first on the worker's sys.path
 
 
 class Instance:
@@ -61,14 +62,7 @@ class Instance:
         self._stderr_path = spec.log_dir / f"instance-{instance_id}.log"
         with open(self._stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "localcloud.fc.worker",
-                    str(to_worker_r),
-                    str(from_worker_w),
-                    str(PACKAGE_ROOT),
-                ],
+                [*spec.python, str(WORKER_SCRIPT), str(to_worker_r), str(from_worker_w), *spec.sys_path],
                 cwd=spec.code_dir,
                 env=spec.env,
                 stdin=subprocess.DEVNULL,

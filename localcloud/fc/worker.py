@@ -1,15 +1,17 @@
 """One FC instance: a warm Python process that imports the handler once and runs one invocation at a time.
 
-Started as ``python -m localcloud.fc.worker IN_FD OUT_FD STRIP_PATH`` with cwd = the code directory and
-the instance's environment already set (FC_*, credentials, s.yaml variables). It reads ``invoke`` frames from
-IN_FD and answers on OUT_FD. During each call fd 1 and fd 2 point at that request's log file, so ``print``,
-``logging`` and output of C extensions or subprocesses all land in the request's log, as in FC's log store.
-Stdlib only, so the function sees the same ``sys.modules`` a real FC instance starts with.
+Started as a script, ``python -I [-S] -u .../worker.py IN_FD OUT_FD [PATH...]``, with cwd = the code directory
+and the instance's environment already set (FC_*, credentials, s.yaml variables): the PATHs (the code directory,
+then PYTHONPATH's) go first on ``sys.path``, and nothing of the local cloud is importable by the function. It reads
+``invoke`` frames from IN_FD and answers on OUT_FD. During each call fd 1 and fd 2 point at that request's log
+file, so ``print``, ``logging`` and output of C extensions or subprocesses all land in the request's log, as in
+FC's log store. Stdlib only and Python 3.10-compatible: it runs under the function's runtime interpreter.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -21,9 +23,18 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from localcloud.fc.protocol import FrameReader, write_frame
-
 _current = threading.local()
+
+
+def _load_protocol() -> Any:
+    """``protocol.py`` beside this file, loaded by path under a private name (the local cloud is not on sys.path)."""
+    spec = importlib.util.spec_from_file_location(
+        "_localcloud_fc_protocol", os.path.join(os.path.dirname(__file__), "protocol.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Credentials:
@@ -170,14 +181,12 @@ class Worker:
 
 
 def main(argv: list[str]) -> int:
-    in_fd, out_fd, strip_path = int(argv[1]), int(argv[2]), argv[3] if len(argv) > 3 else ""
-    if strip_path and os.path.realpath(strip_path) != os.path.realpath(os.getcwd()):
-        # The local cloud's package root was only needed to start this module; the function must not see it.
-        sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.realpath(strip_path)]
-    os.environ.pop("PYTHONPATH", None)
+    in_fd, out_fd = int(argv[1]), int(argv[2])
+    sys.path[:0] = argv[3:]
+    protocol = _load_protocol()
     _setup_logging()
     worker = Worker(os.environ["FC_FUNCTION_HANDLER"])
-    reader = FrameReader(in_fd)
+    reader, write_frame = protocol.FrameReader(in_fd), protocol.write_frame
     while True:
         try:
             meta, event = reader.read()

@@ -45,9 +45,9 @@ class _Session:
 
 @pytest.fixture(scope="session")
 def e2e_session(request: pytest.FixtureRequest) -> Iterator[_Session]:
-    """The e2e tests' own local cloud, started from the project's s.yaml."""
+    """The e2e tests' own local cloud, started from the project's s.yaml, running the code package as deployed."""
     project = Path(os.environ.get("LOCALCLOUD_PROJECT") or request.config.rootpath)
-    cloud = LocalCloud(project).start()
+    cloud = LocalCloud(project, code="package").start()
     try:
         yield _Session(cloud, cloud.fc.environment(), cloud.fc.timeout)
     finally:

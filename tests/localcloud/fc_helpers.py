@@ -155,6 +155,7 @@ def write_project(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "s.yaml").write_text(S_YAML, encoding="utf-8")
     (directory / "index.py").write_text(HANDLER, encoding="utf-8")
+    (directory / ".fcignore").write_text("dist/\n", encoding="utf-8")  # the local FC builds the package there
     return directory
 
 

@@ -4,6 +4,7 @@ timeouts, errors in FC's format, async retries and destinations — all reached 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +81,9 @@ def test_environment_has_fc_variables_credentials_s_yaml_endpoints_and_overrides
     assert (env["FC_FUNCTION_MEMORY_SIZE"], env["FC_TIMEOUT"], env["FC_RUNTIME"]) == ("512", "30", "python3.10")
     assert (env["FC_REGION"], env["FC_ACCOUNT_ID"]) == (cloud.region, cloud.account_id)
     assert env["FC_INSTANCE_ID"].startswith("c-")
-    assert Path(env["FC_FUNC_CODE_PATH"]) == cloud.project_dir
+    # the code directory holds exactly the package: the project minus .fcignore (here: dist/, the package itself)
+    assert Path(env["FC_FUNC_CODE_PATH"]) == cloud.fc.code.directory != cloud.project_dir
+    assert sorted(os.listdir(env["FC_FUNC_CODE_PATH"])) == [".fcignore", "index.py", "s.yaml"]
     assert env["ALIBABA_CLOUD_ACCESS_KEY_ID"].startswith("STS.") and env["ALIBABA_CLOUD_SECURITY_TOKEN"]
     assert env["GREETING"] == "hello"
     assert env["VOD_ENDPOINT"] == cloud.url("vod")

@@ -1,8 +1,9 @@
-"""The deployment files: s.yaml against the fc3 component's own schema, the package contents, the RAM needs."""
+"""The deployment files: s.yaml against the fc3 component's own schema, the package contents, the settings."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from localcloud.fc.config import resolve_variables
+from localcloud.fc.package import package_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 FC3_SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-schema.json"
@@ -51,12 +53,27 @@ def test_s_yaml_declares_what_the_function_needs() -> None:
     assert triggers["mns_topic"]["sourceArn"].endswith(f"/topics/{env['TRIGGER_TOPIC']}")
 
 
-def test_fcignore_keeps_the_local_cloud_tests_and_benches_out_of_the_package() -> None:
-    """Only the function is deployed: .fcignore excludes everything that is not handler.py, lib/ and deps."""
-    # GIVEN .fcignore / WHEN read / THEN the never-deployed parts are listed and the function's are not
-    patterns = {line.strip() for line in (ROOT / ".fcignore").read_text().splitlines() if line.strip()}
-    assert {"localcloud/", "tests/", "bench/", "events/", ".venv/"} <= patterns
-    assert not {"lib/", "handler.py", "python/", "requirements.txt"} & patterns
+def test_the_package_holds_the_handler_lib_and_dependencies_and_nothing_else() -> None:
+    """What `s deploy` would zip from this checkout (.fcignore applied as fc3 does): nothing unexpected at the top.
+
+    A new top-level file or directory fails here until .fcignore leaves it out (or this list says it is deployed);
+    a stray local file (an endpoints file, a coverage report) fails too: it would be uploaded.
+    """
+    # GIVEN the code directory and .fcignore / WHEN the package's entries are listed / THEN only these tops appear
+    tops = {entry.path.split("/")[0] for entry in package_entries(ROOT)}
+    assert {"handler.py", "lib"} <= tops <= {"handler.py", "lib", "python"}
+
+
+def test_every_function_variable_in_s_yaml_is_read_and_documented() -> None:
+    """No dead settings: each variable s.yaml sets is read by the function and has a row in the README's table."""
+    # GIVEN s.yaml's environmentVariables / WHEN looked up in lib/ and the README / THEN each is read and documented
+    env = _props()["environmentVariables"]
+    assert env["PYTHONPATH"] == "/code/python"  # FC imports the vendored SDKs from there only
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "lib").glob("*.py"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in env:
+        assert name == "PYTHONPATH" or f'"{name}"' in sources, f"{name} is set in s.yaml but read by nothing in lib/"
+        assert f"| `{name}`" in readme, f"{name} is not in the README's configuration table"
 
 
 def test_runtime_requirements_are_only_the_official_sdks() -> None:
@@ -68,3 +85,46 @@ def test_runtime_requirements_are_only_the_official_sdks() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert names == {"alibabacloud-vod20170321", "alibabacloud-tea-openapi", "aliyun-mns-sdk", "alibabacloud-oss-v2"}
+
+
+def _policy(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "deploy" / name).read_text(encoding="utf-8"))
+
+
+def test_the_function_policy_grants_exactly_what_the_function_calls_on_s_yamls_resources() -> None:
+    """deploy/function-policy.json names s.yaml's topics, bucket and prefix; only the account and region vary."""
+    # GIVEN the policy and s.yaml / WHEN each statement's resources are read
+    policy = _policy("function-policy.json")
+    text = json.dumps(policy)
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == {"ACCOUNT_ID", "REGION"}
+    grants = {}
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            grants[action] = resources
+    props = _props()
+    failures = props["asyncInvokeConfig"]["destinationConfig"]["onFailure"]["destination"].split("/topics/")[1]
+    (oss,) = [t for t in props["triggers"] if t["triggerType"] == "oss"]
+    bucket = oss["sourceArn"].rsplit(":", 1)[1]
+    prefix = oss["triggerConfig"]["filter"]["key"]["prefix"]
+    # THEN each action is limited to what the function touches: its two topics, its manifests, its log store
+    topic = "acs:mns:${REGION}:${ACCOUNT_ID}:/topics/"
+    assert grants == {
+        "vod:CancelUrlUploadJobs": ["*"],  # VOD authorizes per operation only: no resource ARN exists
+        "vod:GetURLUploadInfos": ["*"],
+        "mns:PublishMessage": [
+            f"{topic}{props['environmentVariables']['NOTIFY_TOPIC']}/messages",
+            f"{topic}{failures.removesuffix('/messages')}/messages",
+        ],
+        "oss:GetObject": [f"acs:oss:*:${{ACCOUNT_ID}}:{bucket}/{prefix}*"],
+        "log:PostLogStoreLogs": [
+            "acs:log:${REGION}:${ACCOUNT_ID}:project/serverless-${REGION}-*/logstore/default-logs"
+        ],
+    }
+
+
+def test_the_role_trusts_function_compute_only() -> None:
+    (statement,) = _policy("trust-policy.json")["Statement"]
+    assert statement == {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["fc.aliyuncs.com"]}}
