@@ -7,15 +7,16 @@ PY     := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 demo: setup          ## start the local cloud from s.yaml, drive all three triggers, show what happened
 	$(PY) -m localcloud demo
 
-up: setup            ## run the local cloud until Ctrl-C (endpoints in .localcloud.json)
+up: setup            ## run the local cloud with the demo's jobs until Ctrl-C (endpoints in .localcloud.json)
 	$(PY) -m localcloud up --endpoints-file .localcloud.json
 
 test: setup          ## lint + the whole test suite (what CI runs)
@@ -33,7 +34,7 @@ bench: setup         ## the four benchmarks; tables on stdout, JSON in bench/res
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
 
 vendor:              ## install runtime deps for FC's python3.10 (x86_64) into python/ before `s deploy`
 	$(PY) -m pip install --quiet --disable-pip-version-check --target python --upgrade \

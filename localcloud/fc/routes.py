@@ -1,7 +1,8 @@
 """FC's two HTTP faces: the InvokeFunction API (what aliyun-fc2 calls) and the function's HTTP trigger.
 
-Per request, as the brief orders it: route → injected fault → signature (``FC ak:sig``) → function lookup →
-payload limits → invoke. State and execution live in ``cloud.fc`` (:class:`~localcloud.fc.models.FcBackend`).
+Per request: route → injected fault → signature → function lookup → payload limits → invoke. The invoke API
+checks FC 2.0's ``FC ak:sig``; the HTTP trigger checks FC 3.0's ACS3 signature (:mod:`localcloud.fc.trigger_gate`).
+State and execution live in ``cloud.fc`` (:class:`~localcloud.fc.models.FcBackend`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud.auth import AuthFailure, verify_fc, wire
 from localcloud.faults import apply_latency, reset_connection
-from localcloud.fc import errors, responses
+from localcloud.fc import errors, responses, trigger_gate
 from localcloud.fc.models import FcBackend
 from localcloud.fc.records import new_request_id
 from localcloud.server import WsgiApp
@@ -147,6 +148,7 @@ def make_http_trigger_app(cloud: Any) -> WsgiApp:
             trigger = backend.config.http_trigger
             if trigger is None:
                 raise errors.HttpTriggerNotFound(f"function '{backend.function_name}' has no HTTP trigger")
+            trigger_gate.check_host(cloud, request)
             raw_path = _trigger_path(backend, request)
             reset = _fault(cloud, request)
             if reset is not None:
@@ -154,8 +156,11 @@ def make_http_trigger_app(cloud: Any) -> WsgiApp:
             if request.method.upper() not in trigger.methods:
                 allowed = ", ".join(trigger.methods)
                 raise errors.MethodNotAllowed(f"method {request.method} is not allowed by the trigger ({allowed})")
-            if trigger.auth_type != "anonymous":  # "function" (and "jwt", not emulated) need an FC signature
-                _authenticate(cloud, request)
+            if trigger.auth_type != "anonymous":  # "function" (and "jwt", not emulated) need a signature
+                if wire.raw_target(request)[0].startswith(_PROXY_PREFIX):
+                    _authenticate(cloud, request)  # the 2016-08-15 API's FC scheme (aliyun-fc2 do_http_request)
+                else:
+                    trigger_gate.authenticate(cloud, request)  # FC 3.0: ACS3-HMAC-SHA256
             try:
                 body = _read_body(request, SYNC_PAYLOAD_LIMIT)
             except errors.EntityTooLarge as exc:
