@@ -132,6 +132,8 @@ def _finish(ctx: Context, results: RequestResults, out: Path | None) -> int:
             print(render.rejection_line(results), file=sys.stderr)
         return EXIT_REJECTED
     ctx.out.print(render.summary_table(results))
+    for line in render.request_lines(results):
+        ctx.out.print(line, soft_wrap=True, highlight=False)
     return EXIT_FAILED_ITEMS if results.counts.get("Failed") else 0
 
 

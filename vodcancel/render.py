@@ -62,12 +62,7 @@ def _detail(item: ItemResult) -> str:
 def summary_table(results: RequestResults) -> Table:
     """One row an outcome: how many items, and the first few of them."""
     head = results.head
-    table = Table(
-        title=f"Results of the {head.get('Source', '?')} request",
-        caption=f"DedupeKey {results.dedupe_key}\nRequestId {head.get('RequestId', '')}",
-        title_justify="left",
-        caption_justify="left",
-    )
+    table = Table(title=f"Results of the {head.get('Source', '?')} request", title_justify="left")
     table.add_column("outcome")
     table.add_column("items", justify="right")
     table.add_column("for example")
@@ -82,6 +77,11 @@ def summary_table(results: RequestResults) -> Table:
     table.add_section()
     table.add_row("requested", str(counts.get("Requested", len(items))), "")
     return table
+
+
+def request_lines(results: RequestResults) -> list[str]:
+    """The ids to quote when asking about the request (printed unwrapped below the table)."""
+    return [f"DedupeKey {results.dedupe_key}", f"RequestId {results.head.get('RequestId', '')}"]
 
 
 def rejection_line(results: RequestResults) -> str:
