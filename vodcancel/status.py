@@ -40,6 +40,7 @@ def lookup(target: Target, items: list[str]) -> list[JobStatus]:
     requests += [
         models.GetURLUploadInfosRequest(upload_urls=",".join(quote(url) for url in batch)) for batch in _batches(urls)
     ]
+    as_given = {quote(url): url for url in urls}  # VOD may echo a missing URL as it was sent: encoded
     for request in requests:
         try:
             body = client.get_urlupload_infos(request).body
@@ -50,7 +51,8 @@ def lookup(target: Target, items: list[str]) -> list[JobStatus]:
                 JobStatus(info.job_id or "", info.upload_url or "", info.status or "", info.creation_time or "")
             )
         for missing in body.non_exists or []:
-            rows.append(JobStatus("" if is_url(missing) else missing, missing if is_url(missing) else "", "NotFound"))
+            item = as_given.get(missing, missing)
+            rows.append(JobStatus("", item, "NotFound") if is_url(item) else JobStatus(item, "", "NotFound"))
     return rows
 
 

@@ -126,12 +126,15 @@ def test_a_rejected_request_exits_3_with_the_functions_error(endpoints: Path, tm
 
 def test_status_shows_vods_view_by_job_id_and_url(cloud: LocalCloud, endpoints: Path) -> None:
     cloud.vod.start_job(EP01)
-    result = vodcancel(endpoints, "status", EP01, "https://media.example.com/raw/ep03.mp4", "nope", "--json")
+    missing_url = "https://media.example.com/raw/never uploaded.mp4"
+    ep03 = "https://media.example.com/raw/ep03.mp4"
+    result = vodcancel(endpoints, "status", EP01, ep03, "nope", missing_url, "--json")
     assert result.exit_code == 0, result.output
-    rows = {row["JobId"]: row for row in json.loads(result.stdout)}
+    rows = {row["JobId"] or row["UploadURL"]: row for row in json.loads(result.stdout)}
     assert rows[EP01]["Status"] == "PROCESSING"
-    assert rows[EP03]["UploadURL"] == "https://media.example.com/raw/ep03.mp4"
+    assert rows[EP03]["UploadURL"] == ep03
     assert rows["nope"]["Status"] == "NotFound"
+    assert rows[missing_url]["Status"] == "NotFound"  # reported as given, though VOD echoes it encoded
     assert rows[EP01]["CreationTime"]
 
 
