@@ -109,7 +109,7 @@ def _banner(cloud: Any, endpoints_file: Path) -> str:
             f"  MNS           {e['mns']}",
             f"  OSS           {e['oss']}",
             f"  FC            {e['fc']}   (aliyun-fc2: service {e['fc_service']!r}, function {e['fc_function']!r})",
-            f"  HTTP trigger  {e['http_trigger']}",
+            f"  HTTP trigger  {e['http_trigger']}   (also as Host: {_trigger_domain(cloud)})",
             f"  control       {e['control']}   (GET /state, POST /reset, ...)",
             "Demo credentials (accepted only by this local cloud):",
             f"  AccessKeyId     {e['access_key_id']}",
@@ -117,6 +117,12 @@ def _banner(cloud: Any, endpoints_file: Path) -> str:
             f"Endpoints written to {endpoints_file}. Press Ctrl-C to stop.",
         ]
     )
+
+
+def _trigger_domain(cloud: Any) -> str:
+    from localcloud.fc.trigger_gate import trigger_domain
+
+    return trigger_domain(cloud.account_id, cloud.region, cloud.fc.function_name)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
