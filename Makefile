@@ -7,9 +7,10 @@ PY     := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 package: setup       ## build the FC code package as `s deploy` uploads it: python/ for python3.10, dist/<function>.zip
@@ -20,7 +21,7 @@ vendor: package      ## (old name of `make package`)
 demo: package        ## start the local cloud from s.yaml, drive all three triggers, show what happened
 	$(PY) -m localcloud demo
 
-up: package          ## run the local cloud until Ctrl-C (endpoints in .localcloud.json)
+up: package          ## run the local cloud with the demo's jobs until Ctrl-C (endpoints in .localcloud.json)
 	$(PY) -m localcloud up --endpoints-file .localcloud.json
 
 test: package        ## lint + the whole test suite (what CI runs)
@@ -38,4 +39,4 @@ bench: package       ## the five benchmarks; tables on stdout, JSON in bench/res
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist python
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist python *.egg-info

@@ -1,8 +1,10 @@
 """``python -m localcloud up | invoke | demo | package``: run the local cloud, call the function through it, or build
 the function's code package.
 
-``up`` starts VOD, MNS, OSS and FC from ``s.yaml``, prints the endpoints and the demo credentials, writes the
-endpoints file (the keys of :meth:`LocalCloud.endpoints`) once everything listens, and runs until SIGINT/SIGTERM.
+``up`` starts VOD, MNS, OSS and FC from ``s.yaml``, seeds this project's demo jobs and sample manifest (the ones
+``events/`` names; ``--no-seed`` starts empty), prints the endpoints, the demo credentials and commands to try,
+writes the endpoints file (the keys of :meth:`LocalCloud.endpoints`) once everything listens, and runs until
+SIGINT/SIGTERM.
 ``invoke`` sends an event with the official ``aliyun-fc2`` SDK to a running cloud (found through the endpoints
 file) or, if none is running, to one started in-process for the call; it prints the result and the function's logs.
 The function runs from its code package (``package`` builds it, and the others rebuild it when the sources changed);
@@ -82,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                     help="override a function environment variable (repeatable)")  # fmt: skip
     _add_code_option(up)
+    up.add_argument("--no-seed", dest="seed_demo", action="store_false",
+                    help="start empty (default: the demo's jobs and sample manifest, as events/ expect)")  # fmt: skip
 
     invoke = commands.add_parser("invoke", help="invoke the function with an event file through aliyun-fc2")
     invoke.add_argument("event", help="event file (bytes sent as-is); - reads stdin")
@@ -123,7 +127,7 @@ def _banner(cloud: LocalCloud, endpoints_file: Path) -> str:
             f"  MNS           {e['mns']}",
             f"  OSS           {e['oss']}",
             f"  FC            {e['fc']}   (aliyun-fc2: service {e['fc_service']!r}, function {e['fc_function']!r})",
-            f"  HTTP trigger  {e['http_trigger']}",
+            f"  HTTP trigger  {e['http_trigger']}   (also as Host: {_trigger_domain(cloud)})",
             f"  control       {e['control']}   (GET /state, POST /reset, ...)",
             f"The function runs from {cloud.fc.code.describe()}.",
             "Demo credentials (accepted only by this local cloud):",
@@ -132,6 +136,12 @@ def _banner(cloud: LocalCloud, endpoints_file: Path) -> str:
             f"Endpoints written to {endpoints_file}. Press Ctrl-C to stop.",
         ]
     )
+
+
+def _trigger_domain(cloud: LocalCloud) -> str:
+    from localcloud.fc.trigger_gate import trigger_domain
+
+    return trigger_domain(cloud.account_id, cloud.region, cloud.fc.function_name)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -150,10 +160,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     for rule in args.fault:
         cloud.faults.add(rule)
     cloud.start()
+    seeded = args.seed_demo and _seed_demo_state(cloud, project)
     endpoints = cloud.endpoints()
     try:
         write_endpoints(endpoints_file, endpoints)
         print(_banner(cloud, endpoints_file), flush=True)
+        if seeded:
+            print(_next_steps(cloud), flush=True)
         while not received:
             time.sleep(0.2)
         print("Stopping the local cloud...", flush=True)
@@ -289,14 +302,36 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
 
 
-def _seed_demo_state(cloud: LocalCloud, project: Path) -> None:
+def _seed_demo_state(cloud: LocalCloud, project: Path) -> bool:
     """For this repository's own project, seed the demo jobs and manifest the sample ``events/`` refer to."""
     try:
         from localcloud import demo
     except ImportError:
-        return
-    if project == Path(demo.PROJECT_DIR).resolve():
-        demo.seed_demo(cloud)
+        return False
+    if project != Path(demo.PROJECT_DIR).resolve():
+        return False
+    demo.seed_demo(cloud)
+    return True
+
+
+def _next_steps(cloud: LocalCloud) -> str:
+    """What to try against the seeded cloud, from another terminal (the commands work in this order)."""
+    from localcloud import demo
+
+    pending = sum(1 for job in demo.DEMO_JOBS if job.status == "PENDING")
+    return "\n".join(
+        [
+            f"Seeded {len(demo.DEMO_JOBS)} VOD jobs ({pending} pending) and oss://{demo.MANIFEST_BUCKET}/"
+            f"{demo.MANIFEST_KEY}: the ones events/ names.",
+            "Try, in another terminal (after `source .venv/bin/activate`):",
+            "  vodcancel cancel events/requests/batch-001.txt             # a manifest through OSS",
+            "  vodcancel cancel events/requests/trailers.json --via mns   # a message on the request topic",
+            "  vodcancel cancel events/requests/promo.json --via http     # the HTTP trigger, FC 3.0-signed",
+            "  vodcancel status 0e1d2c3b4a5968778695a4b3c2d1e0f1 https://media.example.com/raw/ep03.mp4",
+            "  python -m localcloud invoke events/mns-stream.json         # one sample event, straight to FC",
+            f"  curl {cloud.url('control')}/vod/jobs                       # every job, as JSON",
+        ]
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -311,17 +346,32 @@ def cmd_package(args: argparse.Namespace) -> int:
     return package_main(args.args)
 
 
+def _missing_dependency(exc: ModuleNotFoundError, command: str) -> int:
+    """A third-party module is missing: this interpreter is not the project's virtualenv."""
+    print(
+        f"error: {sys.executable} lacks the local cloud's dependencies (no module {exc.name!r}). "
+        f"Run `make up` (it creates .venv and starts the cloud), or use .venv/bin/python -m localcloud {command}.",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from localcloud.fc.config import ProjectConfigError
-    from localcloud.fc.package import PackageError
-
     try:
-        commands = {"up": cmd_up, "invoke": cmd_invoke, "demo": cmd_demo, "package": cmd_package}
-        return commands[args.command](args)
-    except (ProjectConfigError, PackageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        from localcloud.fc.config import ProjectConfigError
+        from localcloud.fc.package import PackageError
+
+        try:
+            commands = {"up": cmd_up, "invoke": cmd_invoke, "demo": cmd_demo, "package": cmd_package}
+            return commands[args.command](args)
+        except (ProjectConfigError, PackageError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("localcloud", "lib", "handler", "vodcancel"):
+            raise
+        return _missing_dependency(exc, args.command)
 
 
 if __name__ == "__main__":

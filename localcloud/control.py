@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from localcloud.faults import FaultRule
 from localcloud.server import WsgiApp
 
 Handler = Callable[[Any, Request, dict[str, str]], Any]
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def jsonable(value: Any) -> Any:
@@ -113,14 +115,22 @@ def _state(cloud: Any, request: Request, args: dict[str, str]) -> Any:
 def _vod_jobs(cloud: Any, request: Request, args: dict[str, str]) -> Any:
     if request.method == "GET":
         return jsonable(cloud.vod.jobs())
-    body = _body(request)
-    if not isinstance(body.get("url"), str):
-        raise ControlError(400, 'seed a job with {"url": "...", "status": "PENDING"}')
+    return jsonable(_seed_job(cloud, _body(request)))
+
+
+def _seed_job(cloud: Any, body: dict[str, Any]) -> Any:
+    """``{"url", "status"?, "JobId"?}`` → a job in that status, with that ID (default: a new random one)."""
+    url, job_id = body.get("url"), body.get("JobId")
+    if not isinstance(url, str) or not url:
+        raise ControlError(400, 'seed a job with {"url": "...", "status": "PENDING", "JobId": "<optional id>"}')
+    if job_id is not None and not (isinstance(job_id, str) and _JOB_ID.fullmatch(job_id)):
+        raise ControlError(400, "JobId must be 1-64 characters of A-Z a-z 0-9 _ - (what the function accepts)")
+    if job_id is not None and cloud.vod.job(job_id) is not None:
+        raise ControlError(409, f"job {job_id} already exists")
     try:
-        job = cloud.vod.seed_job(body["url"], status=str(body.get("status", "PENDING")).upper())
+        return cloud.vod.seed_job(url, status=str(body.get("status", "PENDING")).upper(), job_id=job_id)
     except ValueError as exc:
         raise ControlError(400, str(exc)) from None
-    return jsonable(job)
 
 
 def _vod_start(cloud: Any, request: Request, args: dict[str, str]) -> Any:

@@ -29,14 +29,8 @@ REQUEST_TOPIC = "vod-cancel-requests"
 RESULTS_TOPIC = "vod-cancel-results"
 CONSUMER_QUEUE = "demo-results-consumer"
 
-MANIFEST = """\
-# Cancel manifest: one item per line. http(s):// lines are upload URLs, other lines are job IDs.
-https://media.example.com/raw/ep01.mp4
-https://media.example.com/raw/ep02 final, v2.mp4
-https://media.example.com/raw/ep03.mp4
-https://media.example.com/raw/never-uploaded.mp4
-1f0e9d8c7b6a59483726150493827160
-"""
+MANIFEST = (EVENTS_DIR / "requests" / "batch-001.txt").read_text(encoding="utf-8")
+"""The sample manifest: what ``events/oss-manifest.json`` names, and what ``vodcancel cancel`` can send."""
 
 
 @dataclass(frozen=True)
@@ -195,23 +189,18 @@ def _publish_message(cloud: LocalCloud) -> str:
 
 
 def _post_http(cloud: LocalCloud) -> tuple[int, dict[str, Any]]:
-    import fc2
+    """POST to the HTTP trigger signed as FC 3.0 documents it (ACS3-HMAC-SHA256), the way vodcancel sends it."""
+    import requests
+
+    from vodcancel.credentials import Credential
+    from vodcancel.signing import trigger_headers
 
     event = json.loads((EVENTS_DIR / "http-post.json").read_text())
-    client = fc2.Client(
-        endpoint=cloud.url("http_trigger"),
-        accessKeyID=cloud.access_key_id,
-        accessKeySecret=cloud.access_key_secret,
-    )
-    response = client.do_http_request(
-        "POST",
-        cloud.fc.service_name,
-        cloud.fc.function_name,
-        "/cancel",
-        headers={"Content-Type": "application/json", "Idempotency-Key": "ticket-4711"},
-        body=event["body"].encode("utf-8"),
-    )
-    return response.status_code, json.loads(response.content)
+    url = cloud.url("http_trigger") + "/cancel"
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "ticket-4711"}
+    signed = trigger_headers("POST", url, Credential(cloud.access_key_id, cloud.access_key_secret), headers)
+    response = requests.post(url, data=event["body"].encode("utf-8"), headers=signed, timeout=120)
+    return response.status_code, response.json()
 
 
 def _drain(queue: Any) -> list[dict[str, Any]]:
@@ -252,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         _heading(f"4. MNS: a cancel request published on topic '{REQUEST_TOPIC}' (aliyun-mns-sdk)")
         print("  " + _publish_message(cloud))
 
-        _heading("5. HTTP: POST to the HTTP trigger, signed by aliyun-fc2 (authType: function)")
+        _heading("5. HTTP: POST to the HTTP trigger, FC 3.0-signed (authType: function, ACS3-HMAC-SHA256)")
         status, reply = _post_http(cloud)
         print(f"  HTTP {status}")
         _describe_results(reply)
@@ -279,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {record.request_id}  {record.source:5}  {record.status:9}  {record.duration_ms:7.1f} ms"
                 f"  cold={record.cold_start}"
             )
-    print("\nDone. Next: `make test`, or `make up` to keep the cloud running and try events/*.json yourself.")
+    print("\nDone. Next: `make up` keeps the cloud running, seeded like this; then `vodcancel cancel FILE` or")
+    print("`python -m localcloud invoke events/<sample>.json` from another terminal (README, Running locally).")
     return 0
 
 

@@ -55,8 +55,38 @@ def fc_client(cloud: LocalCloud, *, sts: bool = False, timeout: float = 60, endp
 
 
 def http_trigger_client(cloud: LocalCloud, *, sts: bool = False) -> Any:
-    """An ``aliyun-fc2`` Client aimed at the HTTP trigger: ``do_http_request(method, service, function, path)``."""
+    """An ``aliyun-fc2`` Client for FC 2.0's proxy path on the HTTP trigger (``/2016-08-15/proxy/...``):
+    ``do_http_request(method, service, function, path)``. Callers of a deployed FC 3.0 trigger use
+    :func:`trigger_request`."""
     return fc_client(cloud, sts=sts, endpoint=cloud.url("http_trigger"))
+
+
+def trigger_request(
+    cloud: LocalCloud,
+    method: str = "POST",
+    path: str = "/cancel",
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    credentials: tuple[str, str, str] | None = None,
+    sts: bool = False,
+    timeout: float = 120,
+) -> Any:
+    """A ``requests`` call to the HTTP trigger signed as FC 3.0's signature authentication documents (ACS3 over
+    the ``x-acs-*`` headers, by ``vodcancel``'s signer); ``headers`` are sent unsigned. ``credentials`` =
+    (key id, secret, token) overrides the demo key (``sts``: a fresh STS token)."""
+    import requests
+
+    from vodcancel.credentials import Credential
+    from vodcancel.signing import trigger_headers
+
+    if credentials is None and sts:
+        cred = sts_credentials(cloud)
+        credentials = (cred.access_key_id, cred.access_key_secret, cred.security_token)
+    credential = Credential(*(credentials or (cloud.access_key_id, cloud.access_key_secret)))
+    url = cloud.url("http_trigger") + path
+    signed = trigger_headers(method, url, credential)
+    return requests.request(method, url, data=body, headers={**(headers or {}), **signed}, timeout=timeout)
 
 
 def vod_client(cloud: LocalCloud, sts: bool = False) -> Any:

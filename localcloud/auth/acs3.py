@@ -2,12 +2,16 @@
 
 Canonicalization mirrors ``alibabacloud_tea_openapi.utils.get_authorization`` (see sdk_wire.md §1): the query is
 form-decoded, sorted, and re-emitted as ``key=quote(value, safe='~')``; only the headers the client listed in
-SignedHeaders are covered, so we insist that ``host`` and every ``x-acs-*`` header are among them.
+SignedHeaders are covered. The building blocks (:func:`parse_authorization`, :func:`require_signed`,
+:func:`signature`) are shared by every gateway that checks V3 signatures; :func:`verify` applies the OpenAPI
+gateway's rules (host and every ``x-acs-*`` header signed, date and nonce required, body hash checked).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request
@@ -25,14 +29,25 @@ _AUTHORIZATION = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """The parts of an ``Authorization: ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`` header."""
+
+    access_key_id: str
+    signed_headers: list[str]
+    signature: str
+
+
 def canonical_query(raw: bytes) -> str:
     """Sorted ``key=quote(value, safe='~')`` pairs; keys are emitted decoded, exactly as the SDK does."""
     pairs = sorted(wire.parse_query(raw))
     return "&".join(f"{key}={quote(value, safe='~')}" for key, value in pairs)
 
 
-def canonical_request(request: Request, signed_headers: list[str], hashed_payload: str) -> str:
-    path, _ = wire.raw_target(request)
+def canonical_request(request: Request, signed_headers: list[str], hashed_payload: str, path: str | None = None) -> str:
+    """The V3 canonical request; ``path`` replaces the path as sent where a gateway canonicalizes it."""
+    if path is None:
+        path, _ = wire.raw_target(request)
     canonical_headers = "".join(f"{name}:{wire.header(request, name).strip()}\n" for name in signed_headers)
     return "\n".join(
         [
@@ -46,6 +61,50 @@ def canonical_request(request: Request, signed_headers: list[str], hashed_payloa
     )
 
 
+def parse_authorization(request: Request) -> Authorization:
+    """The request's ACS3 Authorization header; ``malformed`` when it is not one."""
+    match = _AUTHORIZATION.match(wire.header(request, "Authorization").strip())
+    if match is None:
+        raise AuthFailure(
+            "malformed",
+            "Authorization must be 'ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..'",
+        )
+    signed_headers = [name.lower() for name in match["headers"].split(";") if name]
+    return Authorization(match["ak"], signed_headers, match["signature"].lower())
+
+
+def require_signed(authorization: Authorization, must_sign: Iterable[str]) -> None:
+    """``malformed`` unless every header named in ``must_sign`` is among the SignedHeaders."""
+    unsigned = sorted(set(must_sign) - set(authorization.signed_headers))
+    if unsigned:
+        raise AuthFailure("malformed", f"headers must be in SignedHeaders: {', '.join(unsigned)}")
+
+
+def signature(
+    request: Request, secret: str, signed_headers: list[str], hashed_payload: str, path: str | None = None
+) -> str:
+    """The hex signature of ``request`` over ``signed_headers`` with ``hashed_payload`` as its last line."""
+    canonical = canonical_request(request, signed_headers, hashed_payload, path)
+    string_to_sign = f"{ALGORITHM}\n{wire.sha256_hex(canonical)}"
+    return wire.hex_hmac_sha256(secret.encode("utf-8"), string_to_sign)
+
+
+def check_signature(
+    request: Request, authorization: Authorization, secret: str, hashed_payload: str, path: str | None = None
+) -> None:
+    """``bad_signature`` unless the sent signature is the one ``secret`` gives."""
+    expected = signature(request, secret, authorization.signed_headers, hashed_payload, path)
+    if not wire.signature_matches(authorization.signature, [expected]):
+        raise AuthFailure("bad_signature", "the ACS3-HMAC-SHA256 signature does not match")
+
+
+def check_content_sha256(request: Request) -> None:
+    """``bad_signature`` when a sent ``x-acs-content-sha256`` is not the SHA-256 of the body."""
+    sent = wire.header(request, "x-acs-content-sha256")
+    if sent and sent.lower() != wire.sha256_hex(wire.body(request)):
+        raise AuthFailure("bad_signature", "x-acs-content-sha256 does not match the request body")
+
+
 def verify(request: Request, store: CredentialStore) -> str:
     """Verify an ``Authorization: ACS3-HMAC-SHA256 ...`` request and return its AccessKeyId.
 
@@ -53,36 +112,20 @@ def verify(request: Request, store: CredentialStore) -> str:
     ``missing`` (no x-acs-date or x-acs-signature-nonce), the credential kinds of :meth:`CredentialStore.resolve`,
     ``bad_signature`` (signature or x-acs-content-sha256 mismatch), ``stale_date``, ``replayed_nonce``.
     """
-    match = _AUTHORIZATION.match(wire.header(request, "Authorization").strip())
-    if match is None:
-        raise AuthFailure(
-            "malformed",
-            "Authorization must be 'ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..'",
-        )
-    access_key_id = match["ak"]
-    signed_headers = [name.lower() for name in match["headers"].split(";") if name]
+    authorization = parse_authorization(request)
     date = wire.header(request, "x-acs-date")
     nonce = wire.header(request, "x-acs-signature-nonce")
     if not date:
         raise AuthFailure("missing", "header x-acs-date is required")
     if not nonce:
         raise AuthFailure("missing", "header x-acs-signature-nonce is required")
-    must_sign = {"host"} | {name for name, _ in wire.headers_with_prefix(request, "x-acs-")}
-    unsigned = sorted(must_sign - set(signed_headers))
-    if unsigned:
-        raise AuthFailure("malformed", f"headers must be in SignedHeaders: {', '.join(unsigned)}")
+    require_signed(authorization, {"host"} | {name for name, _ in wire.headers_with_prefix(request, "x-acs-")})
 
-    secret = store.resolve(access_key_id, wire.header(request, "x-acs-security-token"))
-
-    actual_payload_hash = wire.sha256_hex(wire.body(request))
-    hashed_payload = wire.header(request, "x-acs-content-sha256") or actual_payload_hash
-    string_to_sign = f"{ALGORITHM}\n{wire.sha256_hex(canonical_request(request, signed_headers, hashed_payload))}"
-    expected = wire.hex_hmac_sha256(secret.encode("utf-8"), string_to_sign)
-    if not wire.signature_matches(match["signature"].lower(), [expected]):
-        raise AuthFailure("bad_signature", "the ACS3-HMAC-SHA256 signature does not match")
-    if hashed_payload.lower() != actual_payload_hash:
-        raise AuthFailure("bad_signature", "x-acs-content-sha256 does not match the request body")
+    secret = store.resolve(authorization.access_key_id, wire.header(request, "x-acs-security-token"))
+    hashed_payload = wire.header(request, "x-acs-content-sha256") or wire.sha256_hex(wire.body(request))
+    check_signature(request, authorization, secret, hashed_payload)
+    check_content_sha256(request)
 
     store.check_request_time(wire.parse_iso8601(date, "x-acs-date", DATE_FORMAT), "x-acs-date")
-    store.use_nonce(access_key_id, nonce)
-    return access_key_id
+    store.use_nonce(authorization.access_key_id, nonce)
+    return authorization.access_key_id

@@ -106,6 +106,10 @@ class CredentialStore:
             self._nonce_order.clear()
 
     # -- checks used by the verifiers ------------------------------------------------------------------------
+    def now(self) -> float:
+        """The store's clock (what request times are compared with)."""
+        return self._clock.now()
+
     def resolve(self, access_key_id: str, security_token: str | None = None) -> str:
         """Return the secret that must have signed a request from ``access_key_id``.
 

@@ -1,6 +1,6 @@
 """FC's two API faces as responses classes: InvokeFunction on the API endpoint, and the function's HTTP trigger.
 
-Both run the core pipeline (route → injected fault → ``FC ak:sig`` signature → authorization → action) and answer
+Both run the core pipeline (route → injected fault → signature → authorization → action) and answer
 errors as ``{"ErrorCode","ErrorMessage"}``; the trigger marks its own with ``x-fc-error-type: FcCommonError``.
 The payload limits are checked as the body is read: 32 MB for sync calls and triggers, 128 KB for async calls.
 """
@@ -16,12 +16,14 @@ from localcloud.auth import verify_fc, wire
 from localcloud.core.errors import ServiceError
 from localcloud.core.gateway import ANONYMOUS, Identity
 from localcloud.core.responses import BaseResponse, action
-from localcloud.fc import errors
+from localcloud.fc import errors, trigger_gate
 from localcloud.fc import wire as fc_wire
 from localcloud.fc.models import FcBackend
 
 SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024
 """FC 3.0's request payload limit for synchronous invocations and HTTP triggers."""
+PROXY_PREFIX = "/2016-08-15/proxy/"
+"""aliyun-fc2's ``do_http_request`` path prefix: the 2016-08-15 API's route to an HTTP trigger."""
 ASYNC_PAYLOAD_LIMIT = 128 * 1024
 """FC's asynchronous-invocation payload limit (128 KB; FC 2.0 documented, FC 3.0 UNCONFIRMED)."""
 
@@ -95,11 +97,14 @@ class FcTriggerResponse(FcResponse):
     error_type = "FcCommonError"
 
     def authenticate(self) -> Identity:
-        """``authType: anonymous`` takes unsigned requests; ``function`` (and ``jwt``, not emulated) is signed."""
+        """``authType: anonymous`` takes unsigned requests; ``function`` (and ``jwt``, not emulated) is signed:
+        FC 3.0's ACS3 signature, or FC 2.0's ``FC ak:sig`` on the 2016-08-15 API's ``/proxy/`` path."""
         trigger = self.backend.config.http_trigger
         if trigger is not None and trigger.auth_type == "anonymous":
             return ANONYMOUS
-        return super().authenticate()
+        if wire.raw_target(self.request)[0].startswith(PROXY_PREFIX):
+            return super().authenticate()
+        return Identity(trigger_gate.authenticate(self.request, self.gateway.credentials))
 
     @action
     def invoke_function(self) -> Response:

@@ -3,8 +3,9 @@
 State and execution live in :class:`~localcloud.fc.models.FcBackend`; the actions in :mod:`.responses`. On the
 API endpoint any other path or method is FC's ``PathNotSupported``. The trigger answers every path, but only
 the methods its ``s.yaml`` entry lists (``MethodNotAllowed`` otherwise), and ``TriggerNotFound`` when the function
-has no HTTP trigger; aliyun-fc2's ``do_http_request`` prefix ``/2016-08-15/proxy/{service}/{function}`` is
-stripped from the path the function sees.
+has no HTTP trigger, or ``DomainNameNotFound`` for another ``*.fcapp.run`` host; aliyun-fc2's ``do_http_request``
+prefix ``/2016-08-15/proxy/{service}/{function}`` is stripped from the path the function sees. The trigger checks
+FC 3.0's ACS3 signature (:mod:`.trigger_gate`), the API and the proxy path FC 2.0's ``FC ak:sig``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from werkzeug.wrappers import Request
 from localcloud.auth import wire
 from localcloud.core.gateway import Gateway
 from localcloud.core.responses import Route, ServiceApp
-from localcloud.fc import errors
+from localcloud.fc import errors, trigger_gate
 from localcloud.fc.models import FcBackend
-from localcloud.fc.responses import FcInvokeResponse, FcTriggerResponse, check_function
+from localcloud.fc.responses import PROXY_PREFIX, FcInvokeResponse, FcTriggerResponse, check_function
 
 ACTION = "InvokeFunction"
-_PROXY_PREFIX = "/2016-08-15/proxy/"
 _INVOKE_ROUTES = Map(
     [
         Rule("/2016-08-15/services/<service>/functions/<function>/invocations", methods=["POST"]),
@@ -43,9 +43,9 @@ def route_invoke(request: Request) -> Route | None:
 def _trigger_path(backend: FcBackend, request: Request) -> str:
     """The raw path the function sees; aliyun-fc2's ``/2016-08-15/proxy/{service}/{function}`` is stripped."""
     raw_path, _ = wire.raw_target(request)
-    if not raw_path.startswith(_PROXY_PREFIX):
+    if not raw_path.startswith(PROXY_PREFIX):
         return raw_path
-    service, _, rest = raw_path[len(_PROXY_PREFIX) :].partition("/")
+    service, _, rest = raw_path[len(PROXY_PREFIX) :].partition("/")
     function, _, rest = rest.partition("/")
     service = wire.unquote_path(service).split(".", 1)[0]
     check_function(backend, service, wire.unquote_path(function), None)
@@ -56,6 +56,9 @@ def route_trigger(backend: FcBackend, request: Request) -> Route:
     trigger = backend.config.http_trigger
     if trigger is None:
         raise errors.HttpTriggerNotFound(f"function '{backend.function_name}' has no HTTP trigger")
+    trigger_gate.check_host(
+        request, account_id=backend.account_id, region=backend.region, function_name=backend.function_name
+    )
     raw_path = _trigger_path(backend, request)
     if request.method.upper() not in trigger.methods:
         allowed = ", ".join(trigger.methods)

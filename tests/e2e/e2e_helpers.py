@@ -1,10 +1,10 @@
 """Shared end-to-end helpers: drive the real function through the local cloud with the official SDKs only.
 
 Every door is the one a user would knock on: ``alibabacloud_oss_v2`` PutObject into the manifest bucket, an
-``aliyun-mns-sdk`` TopicMessage on the request topic, ``aliyun-fc2`` ``do_http_request`` on the HTTP trigger or
-``invoke_function`` on the function. What the function did is read back from the results topic (the local MNS's
-record, or a queue subscribed to the topic through the SDK), the HTTP replies, and the VOD backend's job states and
-call log. Nothing of the SDKs or of the function is mocked.
+``aliyun-mns-sdk`` TopicMessage on the request topic, a POST to the HTTP trigger signed as FC 3.0 documents it
+(``alibabacloud-openapi-util``), or ``aliyun-fc2`` ``invoke_function`` on the function. What the function did is
+read back from the results topic (the local MNS's record, or a queue subscribed to the topic through the SDK), the
+HTTP replies, and the VOD backend's job states and call log. Nothing of the SDKs or of the function is mocked.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.cloud import LocalCloud
-from localcloud.testing import fc_client, http_trigger_client, mns_account
+from localcloud.testing import fc_client, mns_account, trigger_request
 
 REQUEST_TOPIC = "vod-cancel-requests"
 RESULTS_TOPIC = "vod-cancel-results"
@@ -86,19 +86,13 @@ def post(
     path: str = "/cancel",
     sts: bool = False,
 ) -> HttpReply:
-    """Call the HTTP trigger with ``aliyun-fc2`` (the request is FC-signed, as ``authType: function`` needs)."""
+    """Call the HTTP trigger as a caller of the deployed trigger does (FC 3.0 signature authentication)."""
     if isinstance(body, Mapping):
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     else:
         data = body.encode("utf-8") if isinstance(body, str) else body
-    # aliyun-fc2 signs its own lower-case ``content-type`` (default application/json): a custom one must use the
-    # same spelling, or the signed and the sent values differ and FC answers 403 SignatureNotMatch.
-    all_headers = {
-        "content-type": "application/json",
-        **{name.lower(): value for name, value in (headers or {}).items()},
-    }
-    response = http_trigger_client(cloud, sts=sts).do_http_request(
-        method, cloud.fc.service_name, cloud.fc.function_name, path, headers=all_headers, body=data
+    response = trigger_request(
+        cloud, method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})}, sts=sts
     )
     return HttpReply(response.status_code, dict(response.headers), response.content)
 

@@ -157,7 +157,7 @@ def test_http_post_replies_with_the_results_and_publishes_them(cloud: LocalCloud
     """An FC-signed POST to the HTTP trigger gets the results document; the same document is published."""
     # GIVEN the mixed jobs
     mixed = seed_mixed(cloud)
-    # WHEN the request is POSTed with aliyun-fc2
+    # WHEN the request is POSTed, signed as FC 3.0 documents
     reply = post(cloud, mixed.as_json())
     # THEN 200 with the results, marked as published, equal to the message on the results topic
     assert reply.status == 200, reply.body

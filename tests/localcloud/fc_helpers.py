@@ -174,22 +174,30 @@ def signed_request(
     headers: list[tuple[str, str]] | None = None,
     query: str = "",
     content_length: int | None = None,
+    scheme: str = "fc",
 ) -> http.client.HTTPResponse:
-    """An FC-signed request sent with http.client, for what requests cannot send (repeated headers, a lying
-    Content-Length). The signature comes from aliyun-fc2's own public ``Auth.sign_request``."""
-    import fc2.auth
+    """A signed request sent with http.client, for what requests cannot send (repeated headers, a lying
+    Content-Length). ``scheme="fc"``: FC 2.0's ``FC ak:sig`` from aliyun-fc2's public ``Auth.sign_request`` (the
+    invoke API); ``"acs3"``: FC 3.0's HTTP-trigger signature, as vodcancel signs it."""
+    if scheme == "acs3":
+        from vodcancel.credentials import Credential
+        from vodcancel.signing import trigger_headers
 
-    date = formatdate(usegmt=True)
-    sign_headers = {"date": date, "content-type": "application/octet-stream"}
-    queries = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
-    signer = fc2.auth.Auth(access_key_id, access_key_secret, "")
-    signature = signer.sign_request(method, unquote(path), sign_headers, queries)
+        target = url + path + (f"?{query}" if query else "")
+        sign_headers = trigger_headers(method, target, Credential(access_key_id, access_key_secret))
+    else:
+        import fc2.auth
+
+        date = formatdate(usegmt=True)
+        queries = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
+        signer = fc2.auth.Auth(access_key_id, access_key_secret, "")
+        signature = signer.sign_request(method, unquote(path), {"date": date, "content-type": _OCTETS}, queries)
+        sign_headers = {"Date": date, "Content-Type": _OCTETS, "Authorization": signature}
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     connection.putrequest(method, path + (f"?{query}" if query else ""))
-    connection.putheader("Date", date)
-    connection.putheader("Content-Type", "application/octet-stream")
-    connection.putheader("Authorization", signature)
+    for name, value in sign_headers.items():
+        connection.putheader(name, value)
     connection.putheader("Content-Length", str(len(body) if content_length is None else content_length))
     for name, value in headers or []:
         connection.putheader(name, value)
@@ -197,6 +205,9 @@ def signed_request(
     if content_length is None and body:
         connection.send(body)
     return connection.getresponse()
+
+
+_OCTETS = "application/octet-stream"
 
 
 def b64(data: bytes) -> str:

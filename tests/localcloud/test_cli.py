@@ -141,3 +141,58 @@ def test_fault_option_parses_into_a_rule() -> None:
     )  # fmt: skip
     with pytest.raises(Exception, match="not one of"):
         parse_fault("fc:InvokeFunction:bogus=1")
+
+
+# -- `make up` for this project: seeded so that events/ cancel real jobs ---------------------------------------------
+SAMPLE_CANCELS = {
+    "http-post.json": {"3b4c5d6e7f80910a1b2c3d4e5f607182"},
+    "mns-json.json": {"a1b2c3d4e5f60718293a4b5c6d7e8f90", "2a3b4c5d6e7f80910a1b2c3d4e5f6071"},
+    "mns-stream.json": {"b2c3d4e5f60718293a4b5c6d7e8f90a1", "c3d4e5f60718293a4b5c6d7e8f90a1b2"},
+    "mns-stream-attrs.json": {
+        "4c5d6e7f80910a1b2c3d4e5f60718293",
+        "5d6e7f80910a1b2c3d4e5f60718293a4",
+        "d4e5f60718293a4b5c6d7e8f90a1b2c3",
+    },
+    "oss-manifest.json": {
+        "0e1d2c3b4a5968778695a4b3c2d1e0f1",
+        "0e1d2c3b4a5968778695a4b3c2d1e0f2",
+        "1f0e9d8c7b6a59483726150493827160",
+    },
+}
+NOT_REQUESTED = "6e7f80910a1b2c3d4e5f60718293a4b5"
+
+
+def test_up_seeds_the_demo_so_that_every_sample_event_cancels_real_jobs(tmp_path: Path) -> None:
+    # GIVEN `up` for this repository's project (what `make up` runs)
+    endpoints_file = tmp_path / "endpoints.json"
+    up = run_cli("up", "--endpoints-file", str(endpoints_file), cwd=REPO)
+    try:
+        wait_for(endpoints_file, up)
+        control = json.loads(endpoints_file.read_text())["control"]
+        assert sorted(path.name for path in (REPO / "events").glob("*.json")) == sorted(SAMPLE_CANCELS)
+        for event, job_ids in SAMPLE_CANCELS.items():
+            # WHEN each sample event is invoked against it
+            invoke = run_cli("invoke", f"events/{event}", "--endpoints-file", str(endpoints_file), cwd=REPO)
+            stdout, stderr = invoke.communicate(timeout=120)
+            assert invoke.returncode == 0, stderr
+            # THEN the jobs it names were pending and are now cancelled
+            statuses = {job["job_id"]: job["status"] for job in requests.get(control + "/vod/jobs", timeout=10).json()}
+            assert {statuses[job_id] for job_id in job_ids} == {"CANCELED"}, (event, stdout)
+        assert statuses[NOT_REQUESTED] == "PENDING"
+    finally:
+        up.send_signal(signal.SIGINT)
+        stdout, _ = up.communicate(timeout=30)
+    # AND `up` said what to try next
+    assert "Seeded 14 VOD jobs" in stdout
+    assert "vodcancel cancel events/requests/batch-001.txt" in stdout
+
+
+def test_up_outside_the_virtualenv_says_to_use_make_up(tmp_path: Path) -> None:
+    # GIVEN an interpreter without the local cloud's dependencies (-S: no site-packages)
+    run = subprocess.run(
+        [sys.executable, "-S", "-m", "localcloud", "up"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    # THEN one line says what to do, not a traceback
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "Run `make up`" in run.stderr and ".venv/bin/python -m localcloud up" in run.stderr

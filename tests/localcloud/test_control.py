@@ -50,6 +50,21 @@ def test_vod_jobs_can_be_seeded_listed_and_started(cloud: LocalCloud) -> None:
     assert call(cloud, "POST", "/vod/jobs", {"url": "https://x", "status": "WEIRD"}, expect=400)["error"]
 
 
+def test_a_job_can_be_seeded_with_a_given_id(cloud: LocalCloud) -> None:
+    # WHEN a job is seeded with the ID a sample event names
+    job_id = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    job = call(cloud, "POST", "/vod/jobs", {"JobId": job_id, "url": "https://example.com/t.mp4", "status": "pending"})
+    # THEN VOD holds it under that ID and status
+    assert (job["job_id"], job["status"]) == (job_id, "PENDING")
+    assert cloud.vod.job(job_id) is not None
+    # AND the same ID again is a conflict; an ID the function would refuse is a 400
+    assert (
+        "already exists" in call(cloud, "POST", "/vod/jobs", {"JobId": job_id, "url": "https://x"}, expect=409)["error"]
+    )
+    assert "JobId" in call(cloud, "POST", "/vod/jobs", {"JobId": "bad id!", "url": "https://x"}, expect=400)["error"]
+    assert len(cloud.vod.jobs()) == 1
+
+
 def test_mns_messages_and_fc_invocations_with_logs_are_readable(cloud: LocalCloud) -> None:
     cloud.mns.publish("fixture-results", '{"ok": true}', tag="ok")
     (message,) = call(cloud, "GET", "/mns/topics/fixture-results/messages")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
-from localcloud.testing import fc_client, http_trigger_client, oss_bucket
+from localcloud.testing import fc_client, oss_bucket, trigger_request
 
 RESULTS_TOPIC = "vod-cancel-results"
 REQUEST_TOPIC = "vod-cancel-requests"
@@ -162,21 +162,15 @@ class HttpReply:
 
 
 def post_http(cloud: Any, body: bytes | str, headers: dict[str, str] | None = None, path: str = "/cancel") -> HttpReply:
-    """POST to the HTTP trigger, signed by aliyun-fc2 as a real caller would."""
+    """POST to the HTTP trigger, signed as FC 3.0's signature authentication requires (a real caller)."""
     data = body.encode("utf-8") if isinstance(body, str) else body
-    response = http_trigger_client(cloud).do_http_request(
-        "POST",
-        cloud.fc.service_name,
-        cloud.fc.function_name,
-        path,
-        headers={"Content-Type": "application/json", **(headers or {})},
-        body=data,
-    )
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    response = trigger_request(cloud, "POST", path, body=data, headers=headers)
     return HttpReply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
 
 
 def post_unsigned(cloud: Any, body: bytes, path: str = "/cancel") -> HttpReply:
-    """A plain HTTP POST to the trigger with no FC signature (what an anonymous caller sends)."""
+    """A plain HTTP POST to the trigger with no signature (what an anonymous caller sends)."""
     parts = urlsplit(cloud.url("http_trigger"))
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:

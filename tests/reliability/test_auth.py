@@ -2,8 +2,9 @@
 trigger (authType: function) refuses unsigned and badly signed calls, and when the *function's own* credentials are
 refused the items fail with that cause, once per batch, and the invocation still reports (no retry loop).
 
-Calling the HTTP trigger: callers sign with FC's ``Authorization: FC <AccessKeyId>:<signature>`` scheme, which
-aliyun-fc2's ``Client.do_http_request`` does (README "Sending a cancel request"); see :func:`helpers.post_http`.
+Calling the HTTP trigger: callers sign with the Alibaba Cloud V3 signature (ACS3-HMAC-SHA256), as FC 3.0's
+"Configure signature authentication for HTTP triggers" documents (README "Calling the HTTP trigger"); see
+:func:`helpers.post_http`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import fc2
 import oss2
 import pytest
 from alibabacloud_tea_openapi.models import Config
@@ -44,19 +44,23 @@ from mns.mns_exception import MNSServerException
 from mns.topic import TopicMessage
 
 from localcloud.cloud import LocalCloud
+from localcloud.testing import trigger_request
 
 STALE_SECONDS = 16 * 60  # more than the 15 minutes every service tolerates
 
 
 # -- what the caller sees ------------------------------------------------------------------------------------------
 def test_unsigned_call_to_the_http_trigger_is_refused(localcloud: LocalCloud, tally: Tally) -> None:
-    """authType: function — a plain POST without an FC signature gets 403 and never reaches the function."""
+    """authType: function — a plain POST without a signature gets 403 and never reaches the function."""
     # GIVEN a valid cancel request  WHEN it is POSTed without any Authorization header
     reply = post_unsigned(localcloud, b'{"JobIds": ["a1b2c3"]}')
     tally.cases += 1
     # THEN FC refuses it with 403; no invocation, no VOD call
     assert reply.status == 403
-    assert json.loads(reply.body)["ErrorCode"] == "AccessDenied"
+    assert json.loads(reply.body) == {
+        "ErrorCode": "AccessDenied",
+        "ErrorMessage": "required HTTP header Date was not specified",
+    }
     assert localcloud.fc.invocations() == []
     assert localcloud.vod.call_count() == 0
 
@@ -110,12 +114,7 @@ EXPECTED = {
 
 
 def _fc_code(cloud: LocalCloud, creds: Credentials) -> str:
-    client = fc2.Client(
-        endpoint=cloud.url("http_trigger"), accessKeyID=creds[0], accessKeySecret=creds[1], securityToken=creds[2]
-    )
-    response = client.do_http_request(
-        "POST", cloud.fc.service_name, cloud.fc.function_name, "/cancel", body=b'{"JobIds": ["a1b2c3"]}'
-    )
+    response = trigger_request(cloud, body=b'{"JobIds": ["a1b2c3"]}', credentials=creds)
     assert response.status_code == 403, response.content
     return response.json()["ErrorCode"]
 

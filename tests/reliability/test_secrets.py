@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import fc2
 import oss2
 import pytest
 from alibabacloud_tea_openapi.models import Config
@@ -49,6 +48,7 @@ from mns.topic import TopicMessage
 
 from localcloud.auth.credentials import StsCredential
 from localcloud.cloud import LocalCloud
+from localcloud.testing import trigger_request
 
 SENTINEL_KEY_ID = "LTAI5tSentinelKeyId000001"
 SENTINEL_SECRET = "SentinelAccessKeySecret-7f3a9c1e5b2d4f60"
@@ -242,10 +242,7 @@ def test_no_secret_in_service_errors_for_bad_caller_credentials(sentinel: Sentin
     #      (fixture) none of the servers' error texts echoes a secret or token
     sentinel.reply("fc unsigned", post_unsigned(cloud, b'{"JobIds": ["a"]}'))
     for creds in [(SENTINEL_KEY_ID, "wrong-secret", ""), wrong]:
-        client = fc2.Client(
-            endpoint=cloud.url("http_trigger"), accessKeyID=creds[0], accessKeySecret=creds[1], securityToken=creds[2]
-        )
-        response = client.do_http_request("POST", cloud.fc.service_name, cloud.fc.function_name, "/", body=b"{}")
+        response = trigger_request(cloud, path="/", body=b"{}", credentials=creds)
         sentinel.texts.append(("fc reply", f"{response.status_code} {response.headers} {response.text}"))
         assert response.status_code == 403
     # VOD, MNS, OSS: the server's error code and message as the SDKs parse them
