@@ -14,21 +14,27 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from lib.errors import BadRequestError, excerpt
+from lib.limits import MAX_JOB_ID_CHARS, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, MAX_URL_CHARS
 
-MIB = 1024 * 1024
-MAX_REQUEST_BYTES = 6 * MIB
-"""Largest HTTP / MNS payload: FC's synchronous invoke limit."""
-MAX_REQUEST_ITEMS = 10_000
-"""Most items in one HTTP / MNS request; bigger batches go through an OSS manifest (no item limit)."""
-MAX_MANIFEST_BYTES = 256 * MIB
-MAX_URL_CHARS = 2048
-MAX_JOB_ID_CHARS = 64
+__all__ = [
+    "JOB_ID_FIELDS",
+    "UPLOAD_URL_FIELDS",
+    "CancelRequest",
+    "CancelRequestBuilder",
+    "RequestedItem",
+    "UploadUrl",
+    "decode_payload",
+    "load_json",
+    "looks_like_json",
+    "parse_cancel_request",
+    "payload_too_large",
+]
 
 JOB_ID_FIELDS = ("JobIds", "JobIDs", "jobIds", "job_ids")
 UPLOAD_URL_FIELDS = ("UploadUrls", "UploadURLs", "uploadUrls", "upload_urls", "URLs")
 
 _BOM = "\ufeff"
-_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_JOB_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_JOB_ID_CHARS}}}")
 _URL_PREFIXES = ("http://", "https://")
 _ENCODED_URL_PREFIXES = ("http%3a", "https%3a")
 # Control characters (C0, DEL, C1) and lone surrogates (only reachable through JSON "\ud800" escapes; they
@@ -123,7 +129,7 @@ def _job_id_problem(text: str) -> str:
         return "neither a job ID nor an http:// or https:// URL"
     if len(text) > MAX_JOB_ID_CHARS:
         return f"job ID longer than {MAX_JOB_ID_CHARS} characters"
-    return "job ID must be 1-64 characters of A-Z a-z 0-9 _ -"
+    return f"job ID must be 1-{MAX_JOB_ID_CHARS} characters of A-Z a-z 0-9 _ -"
 
 
 def decode_payload(payload: bytes | bytearray | memoryview | str) -> str:
@@ -327,15 +333,17 @@ def _utf8_size(payload: bytes | bytearray | memoryview | str, limit: int) -> int
     return len(payload.encode("utf-8", "surrogatepass"))
 
 
+def payload_too_large(size: int, limit: int) -> BadRequestError:
+    return BadRequestError("PayloadTooLarge", f"payload is {size} bytes; the limit is {limit} (use an OSS manifest)")
+
+
 def parse_cancel_request(
     payload: bytes | str, *, max_items: int | None = MAX_REQUEST_ITEMS, max_bytes: int = MAX_REQUEST_BYTES
 ) -> CancelRequest:
     """Parse an HTTP / MNS payload (JSON object or text lines); bad input raises BadRequestError."""
     size = _utf8_size(payload, max_bytes)
     if size > max_bytes:
-        raise BadRequestError(
-            "PayloadTooLarge", f"payload is {size} bytes; the limit is {max_bytes} (use an OSS manifest)"
-        )
+        raise payload_too_large(size, max_bytes)
     builder = CancelRequestBuilder(max_items=max_items)
     builder.add_payload(payload)
     return builder.build()

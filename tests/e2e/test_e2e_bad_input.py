@@ -79,9 +79,9 @@ def test_http_bad_input_is_a_400_with_the_code(cloud: LocalCloud, payload: str, 
     reply = post(cloud, payload)
     # THEN 400 with the error code and a message, no results published, VOD never called
     assert reply.status == 400, reply.body
-    error = reply.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
+    error = reply.json()["Error"]
+    assert error["Code"] == code
+    assert error["Message"]
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -94,7 +94,7 @@ def test_http_error_names_the_item_and_its_position(cloud: LocalCloud) -> None:
     reply = post(cloud, {"JobIds": [JOB, "bad id!"]})
     # THEN the whole request is refused, naming JobIds[1] and the item
     assert reply.status == 400
-    message = reply.json()["error"]["message"]
+    message = reply.json()["Error"]["Message"]
     assert "JobIds[1]" in message and "'bad id!'" in message
     _assert_untouched(cloud)
 
@@ -124,7 +124,7 @@ def test_http_only_bad_input_classes(cloud: LocalCloud, body: bytes, headers: di
     reply = post(cloud, body, headers=headers)
     # THEN 400 with the code, nothing published, VOD never called
     assert reply.status == 400, reply.body[:300]
-    assert reply.json()["error"]["code"] == code
+    assert reply.json()["Error"]["Code"] == code
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -156,7 +156,7 @@ def test_function_itself_answers_405_to_other_methods(cloud: LocalCloud, method:
     reply = invoke(cloud, event).result
     # THEN 405 with the code, nothing published, VOD never called
     assert reply["statusCode"] == 405
-    assert json.loads(reply["body"])["error"]["code"] == "MethodNotAllowed"
+    assert json.loads(reply["body"])["Error"]["Code"] == "MethodNotAllowed"
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -172,7 +172,7 @@ def test_invalid_base64_http_body_is_a_400(cloud: LocalCloud, body: str) -> None
     reply = invoke(cloud, event).result
     # THEN 400 InvalidBase64
     assert reply["statusCode"] == 400
-    assert json.loads(reply["body"])["error"]["code"] == "InvalidBase64"
+    assert json.loads(reply["body"])["Error"]["Code"] == "InvalidBase64"
     assert published(cloud) == []
     _assert_untouched(cloud)
 

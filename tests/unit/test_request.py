@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.errors import BadRequestError, CancelError, ConfigurationError
+from lib.errors import BadRequestError, CancelError, ConfigurationError, MethodNotAllowedError
+from lib.limits import MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS
 from lib.request import (
     JOB_ID_FIELDS,
-    MAX_REQUEST_BYTES,
-    MAX_REQUEST_ITEMS,
     UPLOAD_URL_FIELDS,
     CancelRequest,
     CancelRequestBuilder,
@@ -51,11 +50,13 @@ def test_cancel_error_carries_code_and_message():
     assert isinstance(error, CancelError) and isinstance(ConfigurationError("X", "y"), CancelError)
 
 
-def test_bad_request_http_status_is_400_except_method_not_allowed():
-    """The HTTP reply status follows from the code: 405 for MethodNotAllowed, 400 otherwise."""
-    # GIVEN two bad requests / WHEN their status is read / THEN it is 405 and 400
-    assert BadRequestError("MethodNotAllowed", "use POST").http_status == 405
+def test_http_status_follows_the_error_class():
+    """The HTTP reply status: 405 for MethodNotAllowed, 400 for other bad requests, 500 for configuration."""
+    # GIVEN three errors / WHEN their status is read / THEN it is 405, 400 and 500
+    method = MethodNotAllowedError("use POST")
+    assert (method.code, method.http_status) == ("MethodNotAllowed", 405) and isinstance(method, BadRequestError)
     assert BadRequestError("InvalidJson", "x").http_status == 400
+    assert ConfigurationError("MissingSetting", "x").http_status == 500
 
 
 def test_error_message_is_capped():
@@ -491,14 +492,29 @@ def test_pure_modules_import_no_sdk():
     """The domain modules import only the stdlib, so bad input is rejected without SDK import cost."""
     # GIVEN a fresh interpreter / WHEN the pure modules are imported
     code = (
-        "import sys; import lib.errors, lib.request, lib.triggers, lib.outcome; "
+        "import sys; import lib.errors, lib.request, lib.envelopes, lib.outcome, lib.documents, lib.decisions; "
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('alibabacloud_vod20170321','alibabacloud_tea_openapi','Tea','darabonba','mns','oss2',"
         "'alibabacloud_oss_v2','fc2','requests','urllib3','lib'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
     # THEN no SDK module (nor any other lib module) was loaded
-    assert out.stdout.strip() == "lib,lib.errors,lib.outcome,lib.request,lib.triggers"
+    assert out.stdout.strip().split(",") == [
+        "lib",
+        "lib.batches",
+        "lib.decisions",
+        "lib.documents",
+        "lib.envelopes",
+        "lib.envelopes.base",
+        "lib.envelopes.http",
+        "lib.envelopes.mns",
+        "lib.envelopes.oss",
+        "lib.errors",
+        "lib.limits",
+        "lib.manifest",
+        "lib.outcome",
+        "lib.request",
+    ]
 
 
 # ---------------------------------------------------------------- properties
