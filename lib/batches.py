@@ -11,15 +11,16 @@ Pure and stdlib-only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
 from lib.limits import MAX_BATCH_ITEMS, MAX_QUERY_CHARS
 from lib.request import CancelRequest
+from lib.urls import spellings
 
-__all__ = ["Batch", "encode_url", "iter_batches", "wire_length"]
+__all__ = ["Batch", "encode_url", "iter_batches", "respelled", "wire_length"]
 
 _WIRE_COMMA = "%2C"
 
@@ -94,6 +95,21 @@ def iter_batches(
         raise ValueError(f"batch size must be 1..{MAX_BATCH_ITEMS}, got {size}")
     for chunk in _chunks(((job_id, job_id) for job_id in request.job_ids), size):
         yield Batch("job_ids", tuple(item for item, _ in chunk), tuple(key for _, key in chunk))
-    url_pairs = ((u.original, u.url) for u in request.upload_urls)
-    for chunk in _chunks(url_pairs, size, wire_length, max_query_chars):
+    yield from _url_batches(((u.original, u.url) for u in request.upload_urls), size, max_query_chars)
+
+
+def _url_batches(pairs: Iterable[tuple[str, str]], size: int, max_query_chars: int) -> Iterator[Batch]:
+    for chunk in _chunks(pairs, size, wire_length, max_query_chars):
         yield Batch("urls", tuple(item for item, _ in chunk), tuple(key for _, key in chunk))
+
+
+def respelled(batch: Batch, items: Collection[str], attempt: int) -> list[Batch]:
+    """URL batches asking again about ``items`` of ``batch`` (VOD did not know them as sent), each in its
+    ``attempt``-th other spelling (lib.urls.spellings; 0 is the first); empty when no item has one."""
+    pairs = []
+    for item, url in zip(batch.items, batch.keys, strict=True):
+        if item in items:
+            others = spellings(url)
+            if attempt < len(others):
+                pairs.append((item, others[attempt]))
+    return list(_url_batches(pairs, MAX_BATCH_ITEMS, MAX_QUERY_CHARS))

@@ -16,6 +16,7 @@ from urllib.parse import unquote, unquote_plus
 
 from lib.batches import Batch, encode_url
 from lib.outcome import ItemOutcome
+from lib.urls import url_key
 
 __all__ = [
     "CANCELED_STATUSES",
@@ -39,18 +40,25 @@ MAX_LISTED_JOBS = 20
 
 
 class UrlMatcher:
-    """Finds which sent URL a returned URL string means: VOD may echo it encoded as sent, or decoded."""
+    """Finds which sent URL a URL in VOD's answer means. VOD may echo a URL encoded as sent or decoded, and holds a
+    job under the spelling it was given, so an answer matches a sent URL as text first, then by its key (lib.urls)."""
 
     def __init__(self, urls: Iterable[str]) -> None:
         urls = list(urls)
         self._forms: dict[str, str] = {url: url for url in urls}
         for url in urls:
             self._forms.setdefault(encode_url(url), url)
+        self._keys = {url_key(url): url for url in reversed(urls)}  # the first URL wins a shared key
 
     def match(self, returned: str) -> str | None:
-        """The sent (decoded) URL that ``returned`` stands for, or None."""
-        for form in (returned, unquote(returned), unquote_plus(returned)):
+        """The sent URL that ``returned`` stands for, or None."""
+        forms = (returned, unquote(returned), unquote_plus(returned))
+        for form in forms:
             url = self._forms.get(form)
+            if url is not None:
+                return url
+        for form in forms:
+            url = self._keys.get(url_key(form))
             if url is not None:
                 return url
         return None

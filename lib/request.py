@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from lib.errors import BadRequestError, excerpt
 from lib.limits import MAX_JOB_ID_CHARS, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, MAX_URL_CHARS
+from lib.urls import url_key
 
 __all__ = [
     "JOB_ID_FIELDS",
@@ -53,7 +54,8 @@ _JSON_TYPE_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class UploadUrl:
-    """An upload URL: ``original`` is the text as given (reported back), ``url`` the URL sent to VOD."""
+    """An upload URL: ``original`` is the text as given (reported back), ``url`` the URL sent to VOD first (the
+    text, decoded once when the whole URL was given URL-encoded; lib.urls has its other spellings)."""
 
     original: str
     url: str
@@ -68,7 +70,7 @@ class RequestedItem(NamedTuple):
 
 @dataclass(frozen=True)
 class CancelRequest:
-    """Validated job IDs and upload URLs, each deduplicated in first-seen order."""
+    """Validated job IDs and upload URLs, each deduplicated in first-seen order (URLs by lib.urls.url_key)."""
 
     job_ids: tuple[str, ...] = ()
     upload_urls: tuple[UploadUrl, ...] = ()
@@ -227,14 +229,14 @@ class CancelRequestBuilder:
                 raise BadRequestError(
                     "InvalidUrl", f"{where}: URL-encoded URL does not decode to UTF-8: {excerpt(text)}"
                 ) from None
-        if url in self._urls:
-            return
         problem = _url_problem(url)
         if problem:
             hint = " (a comma separates items: URL-encode URLs containing commas)" if comma_separated else ""
             raise BadRequestError("InvalidUrl", f"{where}: {problem}{hint}: {excerpt(text)}")
-        self._urls[url] = UploadUrl(text, url)
-        self._check_limit()
+        key = url_key(url)
+        if key not in self._urls:  # the same URL spelled another way is the same item, reported as first given
+            self._urls[key] = UploadUrl(text, url)
+            self._check_limit()
 
     def add_text_lines(self, lines: Iterable[str | bytes], source: str = "") -> None:
         """Add one item per line: stripped; blank and ``#`` lines skipped; ``http(s)://`` lines are URLs."""

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from dataclasses import dataclass, field
 from typing import Any
 
-from lib.batches import Batch, iter_batches
+from lib.batches import Batch, iter_batches, respelled
 from lib.decisions import MAX_LISTED_JOBS, decide_answer, decide_infos, failed_outcomes, listed
 from lib.limits import (
     DEADLINE_MARGIN_S,
@@ -31,7 +31,7 @@ from lib.limits import (
     VOD_INFO_QPS,
     VOD_READ_TIMEOUT_MS,
 )
-from lib.outcome import DuplicateOutcomeError, ItemOutcome, Results
+from lib.outcome import DuplicateOutcomeError, ItemOutcome, OutcomeKind, Results
 from lib.ratelimit import WindowLimiter, get_limiter
 from lib.request import CancelRequest
 from lib.retry import CallFailed, CallStats, RetryPolicy, scrub
@@ -227,7 +227,8 @@ class Canceller:
         """One batch's outcomes; never raises (a bug must not lose items)."""
         self._api.start_timing()
         try:
-            return self._settle(batch, cutoff)
+            outcomes = self._settle(batch, cutoff)
+            return self._settle_other_spellings(batch, outcomes, cutoff) if batch.is_url else outcomes
         except Exception as exc:  # reported per item, never dropped
             return failed_outcomes(batch, "InternalError", scrub(f"{type(exc).__name__}: {exc}"))
         finally:
@@ -249,6 +250,20 @@ class Canceller:
         resolved, unclaimed = decide_infos(batch, open_keys, canceled, infos)
         self.stats.unclaimed_canceled_jobs.extend(unclaimed)
         return decided + resolved
+
+    def _settle_other_spellings(self, batch: Batch, outcomes: list[ItemOutcome], cutoff: float) -> list[ItemOutcome]:
+        """URLs VOD does not know as sent are asked about again in their other spellings (lib.urls): VOD holds a
+        job under the spelling it was given, which may be ``e f`` when the request says ``e%20f``, or the other
+        way round. What the last spelling asked says is the item's outcome."""
+        by_item = {outcome.item: outcome for outcome in outcomes}
+        for attempt in itertools.count():
+            not_found = {item for item, outcome in by_item.items() if outcome.kind is OutcomeKind.NOT_FOUND}
+            retries = respelled(batch, not_found, attempt) if not_found else []
+            if not retries:
+                return list(by_item.values())
+            for retry in retries:
+                by_item.update((outcome.item, outcome) for outcome in self._settle(retry, cutoff))
+        raise AssertionError("unreachable")
 
     # -- results ------------------------------------------------------------------------------------------
     def _record(self, results: Results, outcomes: Iterable[ItemOutcome]) -> None:

@@ -208,12 +208,28 @@ def test_json_repeated_keys_elsewhere_are_ignored():
     assert parse_cancel_request(payload).job_ids == ("a",)
 
 
-def test_json_literal_percent_sequence_is_not_decoded():
-    """A plain URL with %20 differs from one with a space: only http%3A items are decoded."""
-    # GIVEN a plain URL with %20 and an encoded URL decoding to a space / WHEN parsed
-    request = parse_cancel_request(json.dumps({"UploadUrls": ["http://a/x%20y", "http%3A//a/x%20y"]}))
-    # THEN both are kept, distinct
-    assert urls(request) == [("http://a/x%20y", "http://a/x%20y"), ("http%3A//a/x%20y", "http://a/x y")]
+def test_a_url_with_percent_20_and_with_a_space_is_one_item_either_way_round():
+    """A plain URL with %20 and the same URL with a space name one file: one item, reported as first written.
+    Only http%3A items are decoded before sending; a literal %20 is sent as written."""
+    # GIVEN a plain URL with %20 and an encoded URL decoding to a space, in both orders / WHEN parsed
+    forward = parse_cancel_request(json.dumps({"UploadUrls": ["http://a/x%20y", "http%3A//a/x%20y"]}))
+    backward = parse_cancel_request(json.dumps({"UploadUrls": ["http%3A//a/x%20y", "http://a/x%20y", "http://A/x y"]}))
+    # THEN each is one item: the first one given, sent as written (decoded once if URL-encoded whole)
+    assert urls(forward) == [("http://a/x%20y", "http://a/x%20y")]
+    assert urls(backward) == [("http%3A//a/x%20y", "http://a/x y")]
+
+
+def test_reserved_characters_and_their_encodings_stay_different_items():
+    """%2C is not a comma and %2F is not a slash (RFC 3986 2.2): those URLs stay distinct items."""
+    # GIVEN URLs differing only in a reserved character or its percent-encoding / WHEN parsed
+    request = parse_cancel_request("http://a/x,y\nhttp://a/x%2Cy\nhttp://a/x/y\nhttp://a/x%2fy\nhttp://a/x%2Fy\n")
+    # THEN four items (the two spellings of %2F are one)
+    assert [original for original, _ in urls(request)] == [
+        "http://a/x,y",
+        "http://a/x%2Cy",
+        "http://a/x/y",
+        "http://a/x%2fy",
+    ]
 
 
 def test_json_comma_split_url_error_hints_at_encoding():
@@ -514,6 +530,7 @@ def test_pure_modules_import_no_sdk():
         "lib.manifest",
         "lib.outcome",
         "lib.request",
+        "lib.urls",
     ]
 
 
