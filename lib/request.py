@@ -42,6 +42,10 @@ _ENCODED_URL_PREFIXES = ("http%3a", "https%3a")
 # cannot be URL-encoded as UTF-8, so VOD could never receive them).
 _BAD_URL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
+_JOINED_URLS = re.compile(r",\s*(?:https?://|https?%3a)", re.IGNORECASE)
+"""A URL followed by a comma and another URL: several items on one line (write such a URL URL-encoded)."""
+_LINES_HINT = 'put one item per line, or send JSON ({"JobIds": [...], "UploadUrls": [...]})'
+_ENTRIES_HINT = "give each item its own entry in the list"
 _JSON_TYPE_NAMES = {
     dict: "object",
     list: "array",
@@ -124,7 +128,20 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-def _job_id_problem(text: str) -> str:
+def _comma_list_size(text: str) -> int:
+    """How many items ``text`` holds when it is items joined by commas (``id1,id2``); 0 when it is not."""
+    if "," not in text:
+        return 0
+    pieces = [piece for piece in (piece.strip() for piece in text.split(",")) if piece]
+    if pieces and all(_JOB_ID.fullmatch(piece) or _is_url_text(piece) for piece in pieces):
+        return len(pieces)
+    return 0
+
+
+def _job_id_problem(text: str, list_hint: str | None) -> str:
+    count = _comma_list_size(text) if list_hint else 0
+    if count:
+        return f"looks like a comma-separated list ({count} item{'s' if count > 1 else ''}); {list_hint}"
     if _is_url_text(text):
         return "a URL where a job ID is expected (list URLs under UploadUrls)"
     if "://" in text:
@@ -212,15 +229,20 @@ class CancelRequestBuilder:
                 f"more than {self.max_items} items in one request; split it or upload it as an OSS manifest",
             )
 
-    def _add_job_id(self, text: str, where: str) -> None:
+    def _add_job_id(self, text: str, where: str, list_hint: str | None = None) -> None:
+        """Add a job ID; ``list_hint`` says what to do instead when ``text`` turns out to be a comma-joined list."""
         if text in self._job_ids:
             return
         if not _JOB_ID.fullmatch(text):
-            raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text)}: {excerpt(text)}")
+            raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text, list_hint)}: {excerpt(text)}")
         self._job_ids[text] = None
         self._check_limit()
 
-    def _add_url(self, text: str, where: str, *, comma_separated: bool = False) -> None:
+    def _add_url(self, text: str, where: str, *, comma_separated: bool = False, list_hint: str | None = None) -> None:
+        if list_hint and _JOINED_URLS.search(text):
+            raise BadRequestError(
+                "InvalidUrl", f"{where}: looks like a comma-separated list of URLs; {list_hint}: {excerpt(text)}"
+            )
         url = text
         if text[:8].lower().startswith(_ENCODED_URL_PREFIXES):
             try:
@@ -253,9 +275,9 @@ class CancelRequestBuilder:
             if not item or item.startswith("#"):
                 continue
             if _is_url_text(item):
-                self._add_url(item, f"{prefix}line {number}")
+                self._add_url(item, f"{prefix}line {number}", list_hint=_LINES_HINT)
             else:
-                self._add_job_id(item, f"{prefix}line {number}")
+                self._add_job_id(item, f"{prefix}line {number}", _LINES_HINT)
 
     def add_text(self, text: str, source: str = "") -> None:
         """Add a whole text payload (``\\n``, ``\\r\\n`` or ``\\r`` line breaks)."""
@@ -283,11 +305,12 @@ class CancelRequestBuilder:
                 f"{prefix}JSON object has neither {'/'.join(JOB_ID_FIELDS)} nor {'/'.join(UPLOAD_URL_FIELDS)}",
             )
         for name in job_fields:
-            for text, where, _ in _field_items(document[name], f"{prefix}{name}"):
-                self._add_job_id(text, where)
+            for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
+                self._add_job_id(text, where, None if comma_separated else _ENTRIES_HINT)
         for name in url_fields:
             for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
-                self._add_url(text, where, comma_separated=comma_separated)
+                hint = None if comma_separated else _ENTRIES_HINT
+                self._add_url(text, where, comma_separated=comma_separated, list_hint=hint)
 
     def add_payload(self, payload: bytes | str, source: str = "") -> None:
         """Add a whole payload: JSON when it starts with ``{`` or ``[``, else text lines."""

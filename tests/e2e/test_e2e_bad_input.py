@@ -177,6 +177,33 @@ def test_invalid_base64_http_body_is_a_400(cloud: LocalCloud, body: str) -> None
     _assert_untouched(cloud)
 
 
+# -- comma-separated lists on a text line -----------------------------------------------------------------------
+COMMA_LISTS = [
+    (f"{JOB},e5f60718293a4b5c6d7e8f90a1b2c3d4", "InvalidJobId"),
+    (f"{URL},https://media.example.com/b.mp4", "InvalidUrl"),
+]
+
+
+@pytest.mark.parametrize(("payload", "code"), COMMA_LISTS, ids=["job-ids", "urls"])
+def test_a_comma_separated_text_line_is_refused_with_what_to_do_instead(cloud: LocalCloud, payload: str, code: str):
+    """`id1,id2` (or URLs joined by commas) as a text request: refused through both doors with a message that says
+    to put one item per line or send JSON, and nothing is cancelled."""
+    # GIVEN a pending job the list names
+    _seed_target(cloud)
+    # WHEN the list is POSTed as text, and published on the request topic
+    reply = post(cloud, payload, headers={"Content-Type": "text/plain"})
+    publish_request(cloud, payload)
+    # THEN both answers carry the code and say what to do; VOD is never called
+    assert reply.status == 400
+    rejection = only_result(cloud)
+    for error in (reply.json()["Error"], rejection.document["Error"]):
+        assert error["Code"] == code
+        assert "comma-separated list" in error["Message"] and "one item per line" in error["Message"]
+        assert "JSON" in error["Message"]
+    assert rejection.tag == "rejected"
+    _assert_untouched(cloud)
+
+
 # -- MNS -------------------------------------------------------------------------------------------------------
 MNS_BAD_PAYLOADS = [
     *BAD_PAYLOADS,

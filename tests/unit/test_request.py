@@ -600,3 +600,50 @@ def test_upload_url_is_a_value():
     with pytest.raises(AttributeError):
         request.job_ids = ()  # type: ignore[misc]
     assert request.item_count == 2
+
+
+# ---------------------------------------------------------------- comma-separated lists where one item is expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("job-1,job-2,job-3", "InvalidJobId"),
+        ("a1b2c3d4e5f60718293a4b5c6d7e8f90, e5f60718293a4b5c6d7e8f90a1b2c3d4", "InvalidJobId"),
+        ("job-1\njob-2,https://h/a.mp4\n", "InvalidJobId"),
+        ("job-1,", "InvalidJobId"),
+        ("https://h/a.mp4,https://h/b.mp4", "InvalidUrl"),
+        ("https://h/a.mp4, HTTP://h/b.mp4", "InvalidUrl"),
+    ],
+)
+def test_a_text_line_that_is_a_comma_separated_list_says_one_item_per_line(payload, code):
+    """A text line holding several items joined by commas is refused with what to do instead."""
+    # GIVEN a text payload with a comma-separated line / WHEN parsed
+    error = rejected(payload)
+    # THEN the error names the line, says it is a list, and says: one item per line, or JSON
+    assert error.code == code
+    assert "comma-separated list" in error.message and "one item per line" in error.message
+    assert "JSON" in error.message and "line " in error.message
+
+
+def test_a_json_list_entry_that_is_a_comma_separated_list_says_one_entry_each():
+    """In a JSON list, an entry holding several items says to give each its own entry."""
+    # GIVEN list entries joined by commas / WHEN parsed / THEN each says so
+    error = rejected(json.dumps({"JobIds": ["job-1", "job-2,job-3"]}))
+    assert error.code == "InvalidJobId" and "JobIds[1]" in error.message and "own entry" in error.message
+    error = rejected(json.dumps({"UploadUrls": ["https://h/a.mp4,https://h/b.mp4"]}))
+    assert error.code == "InvalidUrl" and "comma-separated list" in error.message
+
+
+@pytest.mark.parametrize("line", ["https://h/clip,take2.mp4", "https://h/a, b.mp4", "http%3A//h/x%2Chttp%3A//y"])
+def test_a_url_with_commas_is_still_one_url(line):
+    """Commas inside a URL are fine on a text line; only a comma followed by another URL makes a list."""
+    # GIVEN a URL containing commas / WHEN parsed / THEN it is one URL item
+    assert parse_cancel_request(line).item_count == 1
+
+
+def test_ids_with_an_invalid_piece_keep_the_plain_job_id_message():
+    """A line with a comma but pieces that are not items is an ordinary invalid job ID."""
+    # GIVEN a line that is not a list of items / WHEN parsed / THEN the usual message
+    error = rejected("bad id, x")
+    assert error.code == "InvalidJobId" and "comma-separated" not in error.message
