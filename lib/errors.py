@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lib.limits import ITEM_EXCERPT_CHARS, MAX_ERROR_MESSAGE_CHARS
 
-__all__ = ["BadRequestError", "CancelError", "ConfigurationError", "MethodNotAllowedError", "excerpt"]
+__all__ = ["BadRequestError", "CancelError", "ConfigurationError", "EventIgnored", "MethodNotAllowedError", "excerpt"]
 
 
 def excerpt(text: str, limit: int = ITEM_EXCERPT_CHARS) -> str:
@@ -62,3 +62,12 @@ class MethodNotAllowedError(BadRequestError):
 
 class ConfigurationError(CancelError):
     """The function's settings or permissions are wrong; raised so FC retries and the failure is visible."""
+
+
+class EventIgnored(Exception):
+    """Not an error: the event names nothing to cancel (an object under the trigger's prefix that is not a
+    manifest). The invocation logs ``reason`` and returns; nothing is published, nothing is retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

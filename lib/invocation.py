@@ -20,7 +20,7 @@ from typing import Any
 from lib import logs
 from lib.documents import ResultsParts
 from lib.envelopes import Envelope, open_envelope
-from lib.errors import BadRequestError, ConfigurationError
+from lib.errors import BadRequestError, ConfigurationError, EventIgnored
 from lib.limits import DEFAULT_FUNCTION_TIMEOUT_S
 from lib.outcome import Results
 from lib.wiring import Wiring
@@ -65,6 +65,9 @@ def run(envelope: Envelope, context: Any) -> Any:
     except ConfigurationError as error:
         logs.error("configuration error", code=error.code, detail=error.message, **fields)
         return envelope.misconfigured(error)
+    except EventIgnored as ignored:
+        logs.warning("event ignored: nothing to cancel", reason=ignored.reason, **fields)
+        return None
     except Exception as error:  # e.g. a manifest that could not be read now may be readable on redelivery
         logs.error("failed before any VOD call; failing so FC retries", error=str(error), **fields)
         raise

@@ -58,11 +58,12 @@ class Envelope(ABC):
     def ids(self) -> DocumentIds:
         return DocumentIds(self.request_id, self.source, self.dedupe_key)
 
-    def log_fields(self) -> dict[str, str]:
+    def log_fields(self) -> dict[str, Any]:
         return {"source": self.source, "envelope": self.shape, "dedupeKey": self.dedupe_key}
 
     def read_request(self, reader: RequestReader) -> CancelRequest:
-        """The cancel request this event carries. BadRequestError: the envelope or its request is invalid."""
+        """The cancel request this event carries. BadRequestError: the envelope or its request is invalid;
+        EventIgnored: the event names nothing to cancel."""
         if self.problem is not None:
             raise self.problem
         return self._read(reader)

@@ -1,7 +1,11 @@
 """The OSS door: ``ObjectCreated`` events naming manifests in, their results (or rejection) published.
 
-One delivery may carry several records; every created object in it is read as a manifest, once (the same bucket,
-key and eTag twice is one object), and the delivery is named by those objects, in any order.
+One delivery may carry several records; every created object in it whose key ends in ``.txt`` or ``.json`` (any
+case) is read as a manifest, once (the same bucket, key and eTag twice is one object), and the delivery is named by
+those objects, in any order. The trigger fires for every object under its prefix, so other objects (a folder marker
+``cancel-requests/``, a ``.csv``, anything another tool writes there) are ignored, with a log line saying why: a
+delivery with no manifest at all is answered with nothing, neither published nor raised. The function itself never
+writes to OSS, so ignoring an object cannot set off another event.
 """
 
 from __future__ import annotations
@@ -12,11 +16,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from lib.envelopes.base import EventEnvelope, RequestReader, Source
-from lib.errors import BadRequestError, excerpt
+from lib.errors import BadRequestError, EventIgnored, excerpt
 from lib.manifest import OssObjectRef
 from lib.request import CancelRequest
 
-__all__ = ["OssEnvelope"]
+__all__ = ["MANIFEST_SUFFIXES", "OssEnvelope", "is_manifest"]
+
+MANIFEST_SUFFIXES = (".txt", ".json")
+"""The keys read as manifests: text (one item per line) or JSON, as the README documents."""
+
+
+def is_manifest(key: str) -> bool:
+    return key.lower().endswith(MANIFEST_SUFFIXES)
 
 
 def _created_object(record: Any, index: int) -> OssObjectRef | None:
@@ -73,20 +84,36 @@ def _dedupe_key(objects: tuple[OssObjectRef, ...]) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class OssEnvelope(EventEnvelope):
-    """The manifests a delivery created; their items together are one cancel request."""
+    """The manifests a delivery created; their items together are one cancel request. ``ignored`` are the keys
+    of created objects that are not manifests."""
 
     source: ClassVar[Source] = "oss"
     manifests: tuple[OssObjectRef, ...] = ()
+    ignored: tuple[str, ...] = ()
 
     @classmethod
     def from_event(cls, document: Mapping[str, Any], *, fc_request_id: str) -> OssEnvelope:
         try:
-            manifests = _created_objects(document["events"])
+            created = _created_objects(document["events"])
         except BadRequestError as problem:
             return cls(
                 request_id=fc_request_id, dedupe_key=f"invalid-oss-event:{fc_request_id}", shape="oss", problem=problem
             )
-        return cls(request_id=fc_request_id, dedupe_key=_dedupe_key(manifests), shape="oss", manifests=manifests)
+        manifests = tuple(ref for ref in created if is_manifest(ref.key))
+        ignored = tuple(ref.key for ref in created if not is_manifest(ref.key))
+        dedupe_key = _dedupe_key(manifests or created)
+        return cls(request_id=fc_request_id, dedupe_key=dedupe_key, shape="oss", manifests=manifests, ignored=ignored)
+
+    def log_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().log_fields()
+        if self.ignored:
+            fields["ignoredObjects"] = [excerpt(key, 100) for key in self.ignored[:10]]
+        return fields
 
     def _read(self, reader: RequestReader) -> CancelRequest:
+        if not self.manifests:
+            keys = ", ".join(excerpt(key, 100) for key in self.ignored[:3])
+            raise EventIgnored(
+                f"no manifest among the created objects ({keys}): a manifest's key ends in .txt or .json"
+            )
         return reader.from_manifests(self.manifests)

@@ -11,9 +11,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lib.envelopes import Envelope, HttpEnvelope, OssObjectRef, open_envelope
-from lib.errors import BadRequestError, ConfigurationError
+from lib.envelopes.oss import is_manifest
+from lib.errors import BadRequestError, ConfigurationError, EventIgnored
 from lib.request import CancelRequest
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "fc3-event-templates"
@@ -129,14 +131,15 @@ def body_key(body: bytes) -> str:
 
 def test_fc3_oss_template():
     """The fc3 component's OSS sample is an OSS event naming its one object."""
-    # GIVEN the official OSS sample / WHEN parsed
-    event = open_envelope(template("oss.json"), fc_request_id=FC_REQUEST_ID)
+    # GIVEN the official OSS sample, its object named as a manifest / WHEN parsed
+    raw = template("oss.json").replace(b'"image/a.jpg"', b'"image/a.txt"')
+    event = open_envelope(raw, fc_request_id=FC_REQUEST_ID)
     # THEN its object and dedupe key come out
     assert event.source == "oss" and event.shape == "oss"
     assert carried(event).manifests == (
-        OssObjectRef(bucket="testbucket", key="image/a.jpg", etag="688A7BF4F233DC9C88A80BF985AB7329", size=122539),
+        OssObjectRef(bucket="testbucket", key="image/a.txt", etag="688A7BF4F233DC9C88A80BF985AB7329", size=122539),
     )
-    assert event.dedupe_key == "oss:testbucket/image/a.jpg@688A7BF4F233DC9C88A80BF985AB7329"
+    assert event.dedupe_key == "oss:testbucket/image/a.txt@688A7BF4F233DC9C88A80BF985AB7329"
 
 
 @pytest.mark.parametrize(
@@ -222,6 +225,20 @@ def test_oss_only_other_events_is_unsupported():
     error = rejected({"events": [oss_record(name="ObjectRemoved:DeleteObject")]})
     assert error.code == "UnsupportedEvent" and "ObjectRemoved:DeleteObject" in error.message
     assert rejected({"events": []}).code == "UnsupportedEvent"
+
+
+def test_oss_objects_that_are_not_manifests_are_ignored():
+    """Only keys ending in .txt or .json (any case) are manifests; a delivery with none is ignored, not rejected."""
+    # GIVEN a delivery of a .csv, a folder marker and a .JSON manifest / WHEN parsed
+    event = parse({"events": [oss_record("m/a.csv"), oss_record("m/"), oss_record("m/b.JSON", "E2")]})
+    # THEN only the manifest is read and names the delivery; the others are listed in its log fields
+    assert [ref.key for ref in carried(event).manifests] == ["m/b.JSON"]
+    assert event.dedupe_key == "oss:bkt/m/b.JSON@E2"
+    assert event.log_fields()["ignoredObjects"] == ["'m/a.csv'", "'m/'"]
+    # ... and a delivery with no manifest at all is ignored, saying why (nothing to publish, nothing to retry)
+    nothing = parse({"events": [oss_record("m/a.csv")]})
+    with pytest.raises(EventIgnored, match=r"'m/a.csv'.*\.txt or \.json"):
+        nothing.read_request(Carried())
 
 
 def test_oss_duplicate_records_collapse():
@@ -501,3 +518,17 @@ def test_reprs_hide_credentials_and_payload():
     text = repr(parse(http_event("secret-body", headers={"Authorization": "ACS3 abc", "X-Fc-Security-Token": "t"})))
     # THEN neither the secrets nor the body appear
     assert "ACS3 abc" not in text and "'t'" not in text and "secret-body" not in text
+
+
+def test_the_oss_trigger_lets_every_manifest_form_through():
+    """s.yaml's OSS trigger filters on the prefix only, so .txt and .json manifests both fire it; the function is
+    what tells manifests from other objects."""
+    # GIVEN s.yaml's OSS trigger / WHEN its key filter is read
+    document = yaml.safe_load((Path(__file__).resolve().parents[2] / "s.yaml").read_text(encoding="utf-8"))
+    (resource,) = document["resources"].values()
+    (trigger,) = [t for t in resource["props"]["triggers"] if t["triggerType"] == "oss"]
+    key_filter = trigger["triggerConfig"]["filter"]["key"]
+    # THEN the suffix lets every key through, and the README's manifest forms are manifests
+    assert (key_filter["prefix"], key_filter["suffix"]) == ("cancel-requests/", "")
+    assert all(is_manifest(f"cancel-requests/batch{suffix}") for suffix in (".txt", ".json", ".Json", ".TXT"))
+    assert not any(is_manifest(f"cancel-requests/{name}") for name in ("batch.csv", "", "batch.txt.tmp"))
