@@ -25,7 +25,7 @@ from lib.limits import DEFAULT_FUNCTION_TIMEOUT_S
 from lib.outcome import Results
 from lib.wiring import Wiring
 
-__all__ = ["handle", "run"]
+__all__ = ["handle", "run", "summary_level"]
 
 _state = {"cold": True}
 
@@ -58,16 +58,8 @@ def run(envelope: Envelope, context: Any) -> Any:
     try:
         request = envelope.read_request(wiring)
         canceller = wiring.canceller()
-    except BadRequestError as error:
-        answer = envelope.reject(error, wiring)
-        logs.warning("request rejected", code=error.code, detail=error.message, **fields)
-        return answer
-    except ConfigurationError as error:
-        logs.error("configuration error", code=error.code, detail=error.message, **fields)
-        return envelope.misconfigured(error)
-    except EventIgnored as ignored:
-        logs.warning("event ignored: nothing to cancel", reason=ignored.reason, **fields)
-        return None
+    except (BadRequestError, ConfigurationError, EventIgnored) as refusal:
+        return _refuse(envelope, refusal, wiring, fields)
     except Exception as error:  # e.g. a manifest that could not be read now may be readable on redelivery
         logs.error("failed before any VOD call; failing so FC retries", error=str(error), **fields)
         raise
@@ -76,8 +68,24 @@ def run(envelope: Envelope, context: Any) -> Any:
     parts = ResultsParts(results, envelope.ids, max_bytes=wiring.settings.max_message_bytes)
     fields.update(counts=parts.counts, parts=parts.count)
     published = _publish(parts, envelope, wiring, fields)
-    logs.info("cancel request handled", published=published, durationMs=_ms_since(started), **fields)
+    fields.update(published=published, durationMs=_ms_since(started))
+    logs.log(summary_level(parts.counts), "cancel request handled", **fields)
     return envelope.reply(parts.whole(max_items=wiring.settings.max_request_items), published=published)
+
+
+def _refuse(
+    envelope: Envelope, refusal: BadRequestError | ConfigurationError | EventIgnored, wiring: Wiring, fields: Any
+) -> Any:
+    """Answer through the envelope an event that will not reach VOD: bad input, misconfiguration, nothing to do."""
+    if isinstance(refusal, EventIgnored):
+        logs.warning("event ignored: nothing to cancel", reason=refusal.reason, **fields)
+        return None
+    if isinstance(refusal, ConfigurationError):
+        logs.error("configuration error", code=refusal.code, detail=refusal.message, **fields)
+        return envelope.misconfigured(refusal)
+    answer = envelope.reject(refusal, wiring)
+    logs.warning("request rejected", code=refusal.code, detail=refusal.message, **fields)
+    return answer
 
 
 def _publish(parts: ResultsParts, envelope: Envelope, wiring: Wiring, fields: dict[str, Any]) -> bool:
@@ -89,6 +97,15 @@ def _publish(parts: ResultsParts, envelope: Envelope, wiring: Wiring, fields: di
         envelope.publish_failed(error)
         return False
     return True
+
+
+def summary_level(counts: dict[str, int]) -> str:
+    """The summary line's level, so alerts on WARNING or ERROR see failed items: ERROR when every item failed,
+    WARNING when some did, INFO otherwise."""
+    failed = counts["Failed"]
+    if failed and failed == counts["Requested"]:
+        return "ERROR"
+    return "WARNING" if failed else "INFO"
 
 
 def _ms_since(started: float) -> float:
