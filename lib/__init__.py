@@ -1,1 +1,2 @@
-"""The function's code: pure domain modules (errors, request, triggers, outcome) and the SDK-facing ones."""
+"""The function: trigger envelopes → cancel request → VOD batches → outcomes → results message (see the README's
+Layout section for what each module does)."""

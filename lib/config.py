@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from lib import limits
 from lib.errors import ConfigurationError
 
-MIB = 1024 * 1024
+__all__ = ["Credentials", "Settings", "credentials_from", "load_settings", "settings"]
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,12 @@ class Settings:
     max_manifest_bytes: int
     max_message_bytes: int
 
-    @property
-    def vod_is_plain_http(self) -> bool:
-        return self.vod_endpoint.lower().startswith("http://")
 
-
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+def _number(env: Mapping[str, str], name: str, *, minimum: float = 0) -> float:
+    """The number in env var ``name``; unset or blank means its default, the constant of that name in lib.limits."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return float(getattr(limits, name))
     try:
         value = float(raw)
     except ValueError:
@@ -74,7 +72,7 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build and validate :class:`Settings`; raises ConfigurationError naming the variable at fault."""
     env = os.environ if env is None else env
-    region = env.get("FC_REGION", "").strip() or "cn-shanghai"
+    region = env.get("FC_REGION", "").strip() or limits.FC_REGION
     account_id = env.get("FC_ACCOUNT_ID", "").strip()
     notify_topic = env.get("NOTIFY_TOPIC", "").strip()
     trigger_topic = env.get("TRIGGER_TOPIC", "").strip()
@@ -99,16 +97,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mns_endpoint=mns_endpoint,
         notify_topic=notify_topic,
         trigger_topic=trigger_topic,
-        cancel_qps=_number(env, "VOD_CANCEL_QPS", 50, minimum=0.1),
-        info_qps=_number(env, "VOD_INFO_QPS", 100, minimum=0.1),
-        vod_concurrency=int(_number(env, "VOD_CONCURRENCY", 16, minimum=1)),
-        connect_timeout_ms=int(_number(env, "VOD_CONNECT_TIMEOUT_MS", 5000, minimum=1)),
-        read_timeout_ms=int(_number(env, "VOD_READ_TIMEOUT_MS", 10000, minimum=1)),
-        deadline_margin_s=_number(env, "DEADLINE_MARGIN_S", 2.0),
-        max_request_items=int(_number(env, "MAX_REQUEST_ITEMS", 10_000, minimum=1)),
-        max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", 6 * MIB, minimum=1)),
-        max_manifest_bytes=int(_number(env, "MAX_MANIFEST_BYTES", 256 * MIB, minimum=1)),
-        max_message_bytes=int(_number(env, "NOTIFY_MAX_MESSAGE_BYTES", 65536, minimum=4096)),
+        cancel_qps=_number(env, "VOD_CANCEL_QPS", minimum=0.1),
+        info_qps=_number(env, "VOD_INFO_QPS", minimum=0.1),
+        vod_concurrency=int(_number(env, "VOD_CONCURRENCY", minimum=1)),
+        connect_timeout_ms=int(_number(env, "VOD_CONNECT_TIMEOUT_MS", minimum=1)),
+        read_timeout_ms=int(_number(env, "VOD_READ_TIMEOUT_MS", minimum=1)),
+        deadline_margin_s=_number(env, "DEADLINE_MARGIN_S"),
+        max_request_items=int(_number(env, "MAX_REQUEST_ITEMS", minimum=1)),
+        max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", minimum=1)),
+        max_manifest_bytes=int(_number(env, "MAX_MANIFEST_BYTES", minimum=1)),
+        max_message_bytes=int(_number(env, "NOTIFY_MAX_MESSAGE_BYTES", minimum=limits.MIN_NOTIFY_MESSAGE_BYTES)),
     )
 
 

@@ -1,8 +1,9 @@
-"""Errors a user can act on: each carries a stable ``code`` and a short ``message``.
+"""Errors a user can act on: each carries a stable ``code``, a short ``message`` and the HTTP status it answers with.
 
 ``BadRequestError`` means the input is wrong and retrying cannot help (HTTP 400, or a published rejection for
 OSS and MNS events). ``ConfigurationError`` means the function is misconfigured; the handler raises it so FC
-retries and alerts instead of silently dropping work.
+retries and alerts instead of silently dropping work (HTTP 500 over the HTTP trigger). Every one of them reaches
+the user as the same error document (lib.documents.error_document).
 
 Bad-request codes: ``InvalidEncoding``, ``InvalidJson``, ``InvalidPayload``, ``InvalidJobId``, ``InvalidUrl``,
 ``EmptyRequest``, ``TooManyItems``, ``PayloadTooLarge``, ``UnsupportedEvent``, ``InvalidEvent``,
@@ -12,10 +13,9 @@ Bad-request codes: ``InvalidEncoding``, ``InvalidJson``, ``InvalidPayload``, ``I
 
 from __future__ import annotations
 
-MAX_MESSAGE_CHARS = 300
-"""Messages travel in HTTP replies, logs and results messages: keep them to one readable line."""
+from lib.limits import ITEM_EXCERPT_CHARS, MAX_ERROR_MESSAGE_CHARS
 
-ITEM_EXCERPT_CHARS = 200
+__all__ = ["BadRequestError", "CancelError", "ConfigurationError", "EventIgnored", "MethodNotAllowedError", "excerpt"]
 
 
 def excerpt(text: str, limit: int = ITEM_EXCERPT_CHARS) -> str:
@@ -29,9 +29,11 @@ def excerpt(text: str, limit: int = ITEM_EXCERPT_CHARS) -> str:
 class CancelError(Exception):
     """Base of the function's own errors: a machine-readable ``code`` and a human ``message``."""
 
+    http_status = 500
+
     def __init__(self, code: str, message: str) -> None:
-        if len(message) > MAX_MESSAGE_CHARS:
-            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        if len(message) > MAX_ERROR_MESSAGE_CHARS:
+            message = message[: MAX_ERROR_MESSAGE_CHARS - 1] + "…"
         super().__init__(code, message)
         self.code = code
         self.message = message
@@ -46,11 +48,26 @@ class CancelError(Exception):
 class BadRequestError(CancelError):
     """The request or event is invalid; never retried."""
 
-    @property
-    def http_status(self) -> int:
-        """The HTTP status for the FC HTTP trigger's reply."""
-        return 405 if self.code == "MethodNotAllowed" else 400
+    http_status = 400
+
+
+class MethodNotAllowedError(BadRequestError):
+    """An HTTP method other than POST: nothing to cancel, and the reply says which method to use."""
+
+    http_status = 405
+
+    def __init__(self, message: str) -> None:
+        super().__init__("MethodNotAllowed", message)
 
 
 class ConfigurationError(CancelError):
     """The function's settings or permissions are wrong; raised so FC retries and the failure is visible."""
+
+
+class EventIgnored(Exception):
+    """Not an error: the event names nothing to cancel (an object under the trigger's prefix that is not a
+    manifest). The invocation logs ``reason`` and returns; nothing is published, nothing is retried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,278 +1,112 @@
-"""One invocation, start to finish: FC event → CancelRequest → VOD → one outcome per item → results topic.
+"""One invocation, start to finish: FC event → envelope → CancelRequest → VOD batches → outcomes → results message.
 
-This module is the flow and nothing else: envelopes, requests, VOD calls, outcomes and publishing each live in
-their own module. It decides the policy the README documents:
+This module is the straight line and nothing else: each step lives in its own module, and each door's way of
+answering lives in its envelope (lib.envelopes). The policy the README documents:
 
-* bad input → a clear error, no VOD call; HTTP gets 400/405, OSS/MNS events get a published rejection and a
-  normal return (a poison message must not be redelivered forever);
-* item failures (after retries, or at the deadline) are *reported* in the results, not raised;
+* bad input → a clear error and no VOD call; the envelope answers it (an HTTP 400/405, or a published rejection
+  and a normal return: a poison message must not be redelivered forever);
+* item failures (after retries, or at the deadline) are reported in the results, not raised;
 * the invocation raises — so FC's async retry or MNS's retry delivers the event again — only when nobody could be
-  told: the results could not be published, a manifest could not be read for a transient reason, or the function
-  is misconfigured.
+  told: an event's results could not be published, a manifest could not be read for a transient reason, or the
+  function is misconfigured.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from lib import logs
-from lib.config import Credentials, Settings, credentials_from, settings
-from lib.errors import BadRequestError, CancelError, ConfigurationError
-from lib.outcome import Results, ResultsParts, rejection_document, results_documents
-from lib.request import CancelRequest, CancelRequestBuilder, parse_cancel_request
-from lib.triggers import TriggerEvent, parse_trigger_event
+from lib.documents import ResultsParts
+from lib.envelopes import Envelope, open_envelope
+from lib.errors import BadRequestError, ConfigurationError, EventIgnored
+from lib.limits import DEFAULT_FUNCTION_TIMEOUT_S
+from lib.outcome import Results
+from lib.wiring import Wiring
 
-_JSON_HEADERS = {"Content-Type": "application/json"}
-_UNLIMITED_BYTES = 1 << 62
+__all__ = ["handle", "run", "summary_level"]
+
 _state = {"cold": True}
-_vod_clients: dict[tuple[str, str, str], Any] = {}
 
 
 def _deadline(context: Any, started: float) -> float:
-    """FC's limit for this invocation: ``context.function.timeout`` seconds from its start."""
+    """When FC ends this invocation: ``context.function.timeout`` seconds (else ``FC_TIMEOUT``) from its start."""
     function = getattr(context, "function", None)
-    timeout = getattr(function, "timeout", None) or os.environ.get("FC_TIMEOUT") or 60
+    timeout = getattr(function, "timeout", None) or os.environ.get("FC_TIMEOUT") or DEFAULT_FUNCTION_TIMEOUT_S
     try:
         return started + float(timeout)
     except (TypeError, ValueError):
-        return started + 60.0
+        return started + DEFAULT_FUNCTION_TIMEOUT_S
 
 
-def _http_response(status: int, document: Any, extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
-    body = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False)
-    return {
-        "statusCode": status,
-        "headers": {**_JSON_HEADERS, **(extra_headers or {})},
-        "isBase64Encoded": False,
-        "body": body,
-    }
+def request_id_of(context: Any) -> str:
+    return str(getattr(context, "request_id", "") or "")
 
 
-def _http_error(error: CancelError, status: int) -> dict[str, Any]:
-    return _http_response(status, {"error": {"code": error.code, "message": error.message}})
+def handle(event: bytes | str, context: Any) -> Any:
+    """FC 3.0 unified handler body for the OSS, MNS topic and HTTP triggers."""
+    return run(open_envelope(event, fc_request_id=request_id_of(context)), context)
 
 
-def _looks_like_http_event(event: bytes) -> bool:
-    """An HTTP event we failed to unwrap must still be answered as HTTP (400, not a published rejection).
-
-    The whole event is parsed: FC puts ``body`` before ``requestContext``, so with a body of a few KB the keys are
-    far from the start (a prefix scan answered such a request 200 with a published "mns" rejection).
-    """
-    try:
-        document = json.loads(event)
-    except (ValueError, RecursionError):  # ValueError covers JSONDecodeError and UnicodeDecodeError
-        return False
-    return isinstance(document, dict) and "requestContext" in document and "version" in document
-
-
-def vod_client(config: Settings, credentials: Credentials) -> Any:
-    """The instance's VOD client for these credentials, built once and shared by every worker thread."""
-    key = (config.vod_endpoint, credentials.access_key_id, credentials.security_token)
-    client = _vod_clients.get(key)
-    if client is None:
-        from lib import sdk
-        from lib.vod import build_vod_client
-
-        sdk.load(sdk.VOD)
-
-        _vod_clients.clear()  # FC rotated the token: the old client must not be used again
-        client = build_vod_client(
-            config.vod_endpoint,
-            credentials,
-            config.region,
-            connect_timeout_ms=config.connect_timeout_ms,
-            read_timeout_ms=config.read_timeout_ms,
-        )
-        _vod_clients[key] = client
-    return client
-
-
-def _build_request(trigger: TriggerEvent, config: Settings, credentials: Credentials) -> CancelRequest:
-    if trigger.source != "oss":
-        return parse_cancel_request(
-            trigger.payload, max_items=config.max_request_items, max_bytes=config.max_request_bytes
-        )
-    from lib import sdk
-    from lib.manifest import oss_client, read_manifest
-
-    sdk.load(sdk.OSS)
-
-    client = oss_client(config.oss_endpoint, config.region, credentials)
-    builder = CancelRequestBuilder(max_items=None)
-    for ref in trigger.objects:
-        read_manifest(client, ref, builder, max_bytes=config.max_manifest_bytes)
-    return builder.build()
-
-
-def _cancel(
-    request: CancelRequest, config: Settings, credentials: Credentials, deadline: float
-) -> tuple[Results, dict[str, Any]]:
-    from lib.ratelimit import get_limiter
-    from lib.vod import CANCEL_API, INFO_API, Canceller, VodOptions
-
-    client = vod_client(config, credentials)
-    canceller = Canceller(
-        lambda: client,
-        cancel_limiter=get_limiter(CANCEL_API, config.cancel_qps),
-        info_limiter=get_limiter(INFO_API, config.info_qps),
-        options=VodOptions(
-            max_workers=config.vod_concurrency,
-            safety_margin_s=config.deadline_margin_s,
-            connect_timeout_ms=config.connect_timeout_ms,
-            read_timeout_ms=config.read_timeout_ms,
-        ),
-    )
-    results = Results()
-    stats = canceller.cancel(request, results, deadline)
-    return results, stats.as_dict()
-
-
-def _publish(documents: Iterable[tuple[str, str]], config: Settings, credentials: Credentials, deadline: float) -> int:
-    from lib import sdk
-    from lib.notify import publish_documents
-
-    sdk.load(sdk.MNS)
-
-    ids = publish_documents(
-        documents,
-        endpoint=config.mns_endpoint,
-        topic=config.notify_topic,
-        credentials=credentials,
-        deadline=max(deadline, time.monotonic() + 5.0),
-    )
-    return len(ids)
-
-
-def _reject(
-    error: BadRequestError,
-    trigger: TriggerEvent,
-    request_id: str,
-    config: Settings,
-    credentials: Credentials,
-    deadline: float,
-    log_fields: dict[str, Any],
-) -> Any:
-    if trigger.source == "http":
-        logs.warning("request rejected", code=error.code, detail=error.message, **log_fields)
-        return _http_error(error, error.http_status)
-    document = rejection_document(error, request_id=request_id, source=trigger.source, dedupe_key=trigger.dedupe_key)
-    _publish([document], config, credentials, deadline)
-    logs.warning("event rejected; rejection published", code=error.code, detail=error.message, **log_fields)
-    return document[0]
-
-
-def handle(event: bytes, context: Any) -> Any:
-    """FC 3.0 unified handler body (see module docstring for when it returns, reports or raises)."""
+def run(envelope: Envelope, context: Any) -> Any:
+    """The flow for an opened envelope (see the module docstring for when it returns, reports or raises)."""
     started = time.monotonic()
     cold, _state["cold"] = _state["cold"], False
-    request_id = str(getattr(context, "request_id", "") or "")
-    deadline = _deadline(context, started)
-    event = event.encode("utf-8") if isinstance(event, str) else bytes(event)
-    log_fields: dict[str, Any] = {"requestId": request_id, "coldStart": cold}
-
+    wiring = Wiring(context, deadline=_deadline(context, started))
+    fields: dict[str, Any] = {"requestId": envelope.request_id, "coldStart": cold, **envelope.log_fields()}
     try:
-        trigger = parse_trigger_event(event, fc_request_id=request_id)
-    except BadRequestError as error:
-        if _looks_like_http_event(event):
-            logs.warning("request rejected", code=error.code, detail=error.message, source="http", **log_fields)
-            return _http_error(error, error.http_status)
-        source = "oss" if b'"events"' in event[:4096] else "mns"
-        trigger = TriggerEvent(source=source, envelope="invalid", dedupe_key=f"invalid-{source}-event:{request_id}")
-        return _handle_unwrappable(error, trigger, context, request_id, deadline, log_fields)
-    log_fields.update(source=trigger.source, envelope=trigger.envelope, dedupeKey=trigger.dedupe_key)
-
-    if trigger.source == "http" and trigger.method and trigger.method.upper() != "POST":
-        error = BadRequestError("MethodNotAllowed", f"use POST to submit a cancel request, not {trigger.method}")
-        logs.warning("request rejected", code=error.code, **log_fields)
-        return _http_error(error, 405)
-
-    try:
-        config = settings()
-        if trigger.topic_name and trigger.topic_name == config.notify_topic:
-            raise ConfigurationError(
-                "NotifyTopicIsTriggerTopic",
-                f"this function was triggered by {trigger.topic_name!r}, its own results topic (NOTIFY_TOPIC): "
-                "refusing to publish there, which would invoke it again forever",
-            )
-        credentials = credentials_from(context)
-    except ConfigurationError as error:
-        logs.error("configuration error", code=error.code, detail=error.message, **log_fields)
-        if trigger.source == "http":
-            return _http_response(500, {"error": {"code": error.code, "message": error.message}})
+        request = envelope.read_request(wiring)
+        canceller = wiring.canceller()
+    except (BadRequestError, ConfigurationError, EventIgnored) as refusal:
+        return _refuse(envelope, refusal, wiring, fields)
+    except Exception as error:  # e.g. a manifest that could not be read now may be readable on redelivery
+        logs.error("failed before any VOD call; failing so FC retries", error=str(error), **fields)
         raise
-    logs.register_secrets(credentials.access_key_secret, credentials.security_token)
-
-    try:
-        request = _build_request(trigger, config, credentials)
-    except BadRequestError as error:
-        return _reject(error, trigger, request_id, config, credentials, deadline, log_fields)
-    except Exception as error:  # a manifest that could not be read now may be readable on redelivery
-        logs.error("manifest could not be read; failing so FC retries", error=str(error), **log_fields)
-        raise
-
-    results, vod_stats = _cancel(request, config, credentials, deadline)
-    parts = ResultsParts(
-        results,
-        request_id=request_id,
-        source=trigger.source,
-        dedupe_key=trigger.dedupe_key,
-        max_bytes=config.max_message_bytes,
-    )
-    summary = {
-        **log_fields,
-        "counts": parts.counts,
-        "parts": parts.count,
-        "vod": vod_stats,
-    }
-    documents = list(parts) if parts.count == 1 else parts  # one part: it is also the whole document, below
-    try:
-        _publish(documents, config, credentials, deadline)  # several parts: built and sent one at a time
-        published = True
-    except Exception as error:  # NotifyError or an SDK surprise: nobody has been told
-        published = False
-        logs.error("results could not be published", error=str(error), **summary)
-        if trigger.source != "http":
-            raise
-    logs.info(
-        "cancel request handled",
-        published=published,
-        durationMs=round((time.monotonic() - started) * 1000, 1),
-        **summary,
-    )
-    if trigger.source != "http" and len(results) > config.max_request_items:
-        # A manifest result this big is on the topic in parts; holding it whole again (several MB per 10,000
-        # items) just to return it is what would break the 128 MB instance. The return value is its summary.
-        return parts.summary()
-    if isinstance(documents, list):
-        full_document = documents[0][0]
-    else:
-        full_document = results_documents(
-            results,
-            request_id=request_id,
-            source=trigger.source,
-            dedupe_key=trigger.dedupe_key,
-            max_bytes=_UNLIMITED_BYTES,
-        )[0][0]
-    if trigger.source == "http":
-        return _http_response(200, full_document, {"X-Results-Published": "true" if published else "false"})
-    return full_document
+    results = Results()
+    fields["vod"] = canceller.cancel(request, results, wiring.deadline).as_dict()
+    parts = ResultsParts(results, envelope.ids, max_bytes=wiring.settings.max_message_bytes)
+    fields.update(counts=parts.counts, parts=parts.count)
+    published = _publish(parts, envelope, wiring, fields)
+    fields.update(published=published, durationMs=_ms_since(started))
+    logs.log(summary_level(parts.counts), "cancel request handled", **fields)
+    return envelope.reply(parts.whole(max_items=wiring.settings.max_request_items), published=published)
 
 
-def _handle_unwrappable(
-    error: BadRequestError,
-    trigger: TriggerEvent,
-    context: Any,
-    request_id: str,
-    deadline: float,
-    log_fields: dict[str, Any],
+def _refuse(
+    envelope: Envelope, refusal: BadRequestError | ConfigurationError | EventIgnored, wiring: Wiring, fields: Any
 ) -> Any:
-    """An event we cannot even unwrap (e.g. a broken OSS envelope): reject it visibly, never retry it."""
-    log_fields = {**log_fields, "source": trigger.source}
-    config = settings()
-    credentials = credentials_from(context)
-    logs.register_secrets(credentials.access_key_secret, credentials.security_token)
-    return _reject(error, trigger, request_id, config, credentials, deadline, log_fields)
+    """Answer through the envelope an event that will not reach VOD: bad input, misconfiguration, nothing to do."""
+    if isinstance(refusal, EventIgnored):
+        logs.warning("event ignored: nothing to cancel", reason=refusal.reason, **fields)
+        return None
+    if isinstance(refusal, ConfigurationError):
+        logs.error("configuration error", code=refusal.code, detail=refusal.message, **fields)
+        return envelope.misconfigured(refusal)
+    answer = envelope.reject(refusal, wiring)
+    logs.warning("request rejected", code=refusal.code, detail=refusal.message, **fields)
+    return answer
+
+
+def _publish(parts: ResultsParts, envelope: Envelope, wiring: Wiring, fields: dict[str, Any]) -> bool:
+    """Publish the results part by part; on failure the envelope decides (raise for a retry, or answer)."""
+    try:
+        wiring.publish(parts)
+    except Exception as error:  # NotifyError or an SDK surprise: the results topic has not been told
+        logs.error("results could not be published", error=str(error), **fields)
+        envelope.publish_failed(error)
+        return False
+    return True
+
+
+def summary_level(counts: dict[str, int]) -> str:
+    """The summary line's level, so alerts on WARNING or ERROR see failed items: ERROR when every item failed,
+    WARNING when some did, INFO otherwise."""
+    failed = counts["Failed"]
+    if failed and failed == counts["Requested"]:
+        return "ERROR"
+    return "WARNING" if failed else "INFO"
+
+
+def _ms_since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)

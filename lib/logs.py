@@ -12,6 +12,8 @@ import threading
 import time
 from typing import Any
 
+__all__ = ["error", "info", "log", "redact", "register_secrets", "warning"]
+
 _secrets: set[str] = set()
 _lock = threading.Lock()
 

@@ -1,66 +1,38 @@
 """Read cancel manifests from OSS with the official SDK (alibabacloud-oss-v2), streamed line by line.
 
+The SDK is imported when a manifest is read, never at module import (the OSS envelope imports this module for
+:class:`OssObjectRef`).
+
 A text manifest is never held whole in memory: bytes are decoded incrementally and handed to the request builder a
 line at a time, so a 100,000-line manifest costs the item list, not the file. A JSON manifest must be parsed whole
-and is therefore capped at ``JSON_MANIFEST_MAX_BYTES``.
+and is therefore capped at ``MAX_JSON_MANIFEST_BYTES``.
 """
 
 from __future__ import annotations
 
 import codecs
-import ipaddress
-from collections.abc import Iterator
-from typing import Any
-from urllib.parse import unquote_plus, urlsplit
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+from urllib.parse import unquote_plus
 
-from lib.config import Credentials
 from lib.errors import BadRequestError, ConfigurationError
-from lib.request import load_json
-from lib.triggers import OssObjectRef
+from lib.limits import MANIFEST_CHUNK_BYTES, MAX_JSON_MANIFEST_BYTES
+from lib.request import CancelRequest, CancelRequestBuilder, load_json
 
-JSON_MANIFEST_MAX_BYTES = 32 * 1024 * 1024
-_CHUNK_BYTES = 64 * 1024
-_clients: dict[tuple[str, str, str], Any] = {}
+__all__ = ["ManifestReadError", "OssObjectRef", "open_manifest", "read_manifest", "read_manifests"]
+
+
+class OssObjectRef(NamedTuple):
+    """One object named by an OSS ``ObjectCreated`` event: a manifest to read (``size`` when the event says)."""
+
+    bucket: str
+    key: str
+    etag: str = ""
+    size: int | None = None
 
 
 class ManifestReadError(Exception):
     """A transient failure reading a manifest (network, 5xx): the invocation fails so FC retries the event."""
-
-
-def _uses_path_style(endpoint: str) -> bool:
-    """Buckets cannot be virtual hosts of an IP address or localhost (the local cloud), so use path style there."""
-    host = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def oss_client(endpoint: str, region: str, credentials: Credentials) -> Any:
-    """One OSS client per (endpoint, credentials); rebuilt when FC rotates the STS token."""
-    key = (endpoint, credentials.access_key_id, credentials.security_token)
-    client = _clients.get(key)
-    if client is None:
-        import alibabacloud_oss_v2 as oss
-
-        provider = oss.credentials.StaticCredentialsProvider(
-            credentials.access_key_id, credentials.access_key_secret, credentials.security_token or None
-        )
-        config = oss.config.Config(
-            region=region,
-            endpoint=endpoint,
-            credentials_provider=provider,
-            use_path_style=_uses_path_style(endpoint),
-            connect_timeout=5,
-            readwrite_timeout=20,
-        )
-        _clients.clear()
-        client = oss.Client(config)
-        _clients[key] = client
-    return client
 
 
 def _service_error(exc: Exception) -> Any:
@@ -127,7 +99,7 @@ def open_manifest(client: Any, ref: OssObjectRef) -> Any:
 def _chunks(result: Any, ref: OssObjectRef, max_bytes: int) -> Iterator[bytes]:
     total = 0
     try:
-        for chunk in result.body.iter_bytes(block_size=_CHUNK_BYTES):
+        for chunk in result.body.iter_bytes(block_size=MANIFEST_CHUNK_BYTES):
             total += len(chunk)
             if total > max_bytes:
                 raise BadRequestError(
@@ -158,7 +130,15 @@ def _lines(chunks: Iterator[bytes], ref: OssObjectRef) -> Iterator[str]:
         yield pending
 
 
-def read_manifest(client: Any, ref: OssObjectRef, builder: Any, *, max_bytes: int) -> None:
+def read_manifests(client: Any, refs: Iterable[OssObjectRef], *, max_bytes: int) -> CancelRequest:
+    """The cancel request that the manifests make together (no item limit: that is what manifests are for)."""
+    builder = CancelRequestBuilder(max_items=None)
+    for ref in refs:
+        read_manifest(client, ref, builder, max_bytes=max_bytes)
+    return builder.build()
+
+
+def read_manifest(client: Any, ref: OssObjectRef, builder: CancelRequestBuilder, *, max_bytes: int) -> None:
     """Feed one manifest into ``builder`` (a CancelRequestBuilder): JSON whole, text line by line."""
     if ref.size is not None and ref.size > max_bytes:
         raise BadRequestError(
@@ -178,10 +158,10 @@ def read_manifest(client: Any, ref: OssObjectRef, builder: Any, *, max_bytes: in
         body = bytearray(first)
         for chunk in chunks:
             body += chunk
-            if len(body) > JSON_MANIFEST_MAX_BYTES:
+            if len(body) > MAX_JSON_MANIFEST_BYTES:
                 raise BadRequestError(
                     "ManifestTooLarge",
-                    f"JSON manifest {source} exceeds {JSON_MANIFEST_MAX_BYTES} bytes; use one item per line",
+                    f"JSON manifest {source} exceeds {MAX_JSON_MANIFEST_BYTES} bytes; use one item per line",
                 )
         try:
             text = bytes(body).decode("utf-8-sig")

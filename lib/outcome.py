@@ -1,35 +1,19 @@
-"""Outcome per requested item, and the results documents published to MNS (each message ≤ 64 KB).
+"""The outcome of each requested item, and the store that holds exactly one per item.
 
 Every requested item gets exactly one outcome, so the sender can account for all of them; a second outcome for
-the same item is a bug, not data. Big results are split into parts that are each complete JSON with the whole
-request's counts, and whose lists together hold every entry exactly once. Pure and stdlib-only.
+the same item is a bug, not data. lib.documents turns them into the results messages. Pure and stdlib-only.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from lib.errors import CancelError
+from lib.limits import MAX_FAILURE_CODE_CHARS, MAX_FAILURE_MESSAGE_CHARS
 from lib.request import CancelRequest, RequestedItem
 
-MAX_MESSAGE_BYTES = 65536
-"""MNS's largest message body."""
-DOCUMENT_VERSION = 1
-MAX_FAILURE_MESSAGE_CHARS = 500
-MAX_FAILURE_CODE_CHARS = 100
-
-TAG_OK = "ok"
-TAG_FAILED = "failed"
-TAG_REJECTED = "rejected"
-
-_LISTS = ("CanceledJobs", "CanceledUrls", "NonExists", "NotCancellable", "Failed")
-_MAX_PART_NUMBER = 999_999_999  # the widest Part / PartCount the size budget reserves room for
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+__all__ = ["DuplicateOutcomeError", "ItemOutcome", "OutcomeKind", "Results"]
 
 
 class OutcomeKind(enum.Enum):
@@ -93,7 +77,7 @@ class Results:
     A 100,000-line manifest keeps 100,000 outcomes for the whole invocation, so they are stored compactly: keyed by
     the item's text (job IDs and URLs cannot look alike, see lib.request; a text given as both kinds, which only a
     caller bypassing validation can do, goes to a second map), and a cancelled item is kept as its job IDs alone.
-    :class:`ItemOutcome` objects are rebuilt when read. This halves the function's memory per item.
+    :class:`ItemOutcome` objects are rebuilt when read, so a cancelled item costs a dict slot and no object.
     """
 
     def __init__(self, outcomes: Iterable[ItemOutcome] = ()) -> None:
@@ -210,169 +194,3 @@ class Results:
         for outcome in self._clashes.values():
             counts[outcome.kind.value] += 1
         return counts
-
-    @property
-    def has_failures(self) -> bool:
-        return self.counts()[OutcomeKind.FAILED.value] > 0
-
-
-def _encode(value: Any) -> tuple[str, int]:
-    """Compact JSON of ``value`` and its UTF-8 size; lone surrogates fall back to ``\\u`` escapes."""
-    text = _ENCODER.encode(value)
-    if text.isascii():
-        return text, len(text)
-    try:
-        return text, len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        text = _ASCII_ENCODER.encode(value)
-        return text, len(text)
-
-
-def _entries(results: Results) -> Iterator[tuple[str, str, int]]:
-    """(list name, JSON text, UTF-8 size) of every list entry, list by list in document order, outcome order
-    within a list. Generated, not collected: 100,000 outcomes never exist a second time as JSON all at once."""
-    seen_jobs: set[str] = set()
-    for job_id in results.canceled_job_ids():
-        if job_id not in seen_jobs:
-            seen_jobs.add(job_id)
-            yield ("CanceledJobs", *_encode(job_id))
-    seen_jobs.clear()
-    for outcome in results.of_kind(OutcomeKind.CANCELED, urls_only=True):
-        yield ("CanceledUrls", *_encode({"UploadUrl": outcome.item, "JobIds": list(outcome.job_ids)}))
-    for outcome in results.of_kind(OutcomeKind.NOT_FOUND):
-        yield ("NonExists", *_encode(outcome.item))
-    for outcome in results.of_kind(OutcomeKind.NOT_CANCELLABLE):
-        yield ("NotCancellable", *_encode({"Item": outcome.item, "JobId": outcome.job_id, "Status": outcome.status}))
-    for outcome in results.of_kind(OutcomeKind.FAILED):
-        yield ("Failed", *_encode({"Item": outcome.item, "Code": outcome.code, "Message": outcome.message}))
-
-
-def _split_canceled_url(text: str, size: int, budget: int) -> list[tuple[str, int]]:
-    """A CanceledUrls entry too big for one message (a URL with very many jobs) as several, same URL."""
-    entry = json.loads(text)
-    empty_size = _encode({"UploadUrl": entry["UploadUrl"], "JobIds": []})[1]
-    chunks: list[list[str]] = [[]]
-    used = empty_size
-    for job_id in entry["JobIds"]:
-        job_size = _encode(job_id)[1] + 1
-        if used + job_size > budget and chunks[-1]:
-            chunks.append([])
-            used = empty_size
-        if used + job_size > budget:
-            raise ValueError(f"a CanceledUrls entry of {size} bytes cannot be split to fit {budget} bytes")
-        chunks[-1].append(job_id)
-        used += job_size
-    return [_encode({"UploadUrl": entry["UploadUrl"], "JobIds": chunk}) for chunk in chunks]
-
-
-def _head(request_id: str, source: str, dedupe_key: str, part: int, part_count: int, counts: dict[str, int]) -> str:
-    """The part's fixed fields as an unterminated JSON object: ``{"Version":1,...,"Counts":{...}``."""
-    head = {
-        "Version": DOCUMENT_VERSION,
-        "RequestId": request_id,
-        "Source": source,
-        "DedupeKey": dedupe_key,
-        "Part": part,
-        "PartCount": part_count,
-        "Counts": counts,
-    }
-    return _encode(head)[0][:-1]
-
-
-def _assemble(head: str, part: dict[str, list[str]]) -> str:
-    return head + "".join(f',"{name}":[{",".join(part[name])}]' for name in _LISTS) + "}"
-
-
-class ResultsParts:
-    """The results document as messages of at most ``max_bytes``: ``count`` parts, produced one at a time.
-
-    Iterating yields (JSON text, MNS tag) per part. Only the part being built is held, so publishing a
-    100,000-item result costs one 64 KB message of memory rather than the whole document twice; the price is
-    serialising the entries twice (once to count the parts, since every part carries ``PartCount``, once to
-    emit them). Greedy packing: each part takes entries until the next one would not fit.
-    """
-
-    def __init__(
-        self,
-        results: Results,
-        *,
-        request_id: str,
-        source: str,
-        dedupe_key: str,
-        max_bytes: int = MAX_MESSAGE_BYTES,
-    ) -> None:
-        self._results = results
-        self._ids = (request_id, source, dedupe_key)
-        self.counts = results.counts()
-        self.tag = TAG_FAILED if self.counts[OutcomeKind.FAILED.value] else TAG_OK
-        widest_head = _head(*self._ids, _MAX_PART_NUMBER, _MAX_PART_NUMBER, self.counts)
-        overhead = len(_assemble(widest_head, {name: [] for name in _LISTS}).encode("utf-8"))
-        if overhead > max_bytes:
-            raise ValueError(f"results document header alone is {overhead} bytes; limit {max_bytes}")
-        self._max_bytes = max_bytes
-        self._budget = max_bytes - overhead
-        self._only: dict[str, list[str]] | None = None  # kept from counting when there is one part (≤ max_bytes)
-        self.count = 0
-        for part in self._pack():
-            self.count += 1
-            self._only = part if self.count == 1 else None
-        if self.count > _MAX_PART_NUMBER:
-            raise ValueError("results too big to number their parts")
-
-    def __len__(self) -> int:
-        return self.count
-
-    def summary(self) -> str:
-        """The document's head alone (ids, ``PartCount``, ``Counts``, no lists): what an invocation returns when
-        the results are too big to be worth holding whole; the parts themselves are on the results topic."""
-        head = _head(*self._ids, 1, self.count, self.counts)
-        return head[: head.index(',"Part":')] + head[head.index(',"PartCount":') :] + "}"
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        if self._only is not None:  # the common case, one message: no second serialisation
-            yield _assemble(_head(*self._ids, 1, 1, self.counts), self._only), self.tag
-            return
-        for number, part in enumerate(self._pack(), start=1):
-            yield _assemble(_head(*self._ids, number, self.count, self.counts), part), self.tag
-
-    def _pack(self) -> Iterator[dict[str, list[str]]]:
-        budget = self._budget
-        current: dict[str, list[str]] = {name: [] for name in _LISTS}
-        used, part_has_entries = 0, False
-        for name, text, size in _entries(self._results):
-            pieces = [(text, size)]
-            if size > budget and name == "CanceledUrls":
-                pieces = _split_canceled_url(text, size, budget)
-            for piece, piece_size in pieces:
-                extra = piece_size + (1 if current[name] else 0)
-                if used + extra > budget and part_has_entries:
-                    yield current
-                    current = {list_name: [] for list_name in _LISTS}
-                    used, extra = 0, piece_size
-                if used + extra > budget:
-                    raise ValueError(
-                        f"a {name} entry of {piece_size} bytes cannot fit in a {self._max_bytes}-byte message"
-                    )
-                current[name].append(piece)
-                used += extra
-                part_has_entries = True
-        yield current
-
-
-def results_documents(
-    results: Results, *, request_id: str, source: str, dedupe_key: str, max_bytes: int = MAX_MESSAGE_BYTES
-) -> list[tuple[str, str]]:
-    """Every part of the results document at once, as (JSON text, MNS tag); see :class:`ResultsParts`."""
-    return list(ResultsParts(results, request_id=request_id, source=source, dedupe_key=dedupe_key, max_bytes=max_bytes))
-
-
-def rejection_document(error: CancelError, *, request_id: str, source: str, dedupe_key: str) -> tuple[str, str]:
-    """The message published for a rejected OSS / MNS request: the error instead of outcomes."""
-    document = {
-        "Version": DOCUMENT_VERSION,
-        "RequestId": request_id,
-        "Source": source,
-        "DedupeKey": dedupe_key,
-        "Error": {"Code": error.code, "Message": error.message},
-    }
-    return _encode(document)[0], TAG_REJECTED

@@ -5,8 +5,7 @@ second"). :class:`WindowLimiter` (the one the function uses, through :func:`get_
 on the client: a call may start once the call N starts back is more than a window (plus a jitter margin) old. It
 never asks for more than the quota, yet a window's N calls may go out back to back. An even pacer cannot reach the
 quota on a job of a few seconds: 2,000 URLs = 200 calls take 199/50 s of pacing plus the last batch's round trips
-(measured: 0.90 of the quota bound at 47.5/s paced, 0.81 at 50/s with throttles; with the window, 0.97-0.98 and no
-throttles; see bench/README.md).
+(bench/README.md compares the two).
 
 One limiter per API is shared by every worker thread of the function instance (module-level registry), because
 the quota is per account, not per thread. Times are ``time.monotonic()`` seconds throughout.
@@ -20,6 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+__all__ = ["WindowLimiter", "get_limiter", "reset_limiters"]
+
 # After a throttle answer the limiter allows this fraction of its calls per window and recovers linearly to full
 # speed over RECOVERY_S: the window is already full, and N workers retrying at full speed would keep it full.
 SLOWDOWN_FACTOR = 0.7
@@ -30,11 +31,9 @@ THROTTLE_PAUSE_S = 0.1
 # sent before we slowed down) and do not slow the limiter down again.
 SLOWDOWN_COOLDOWN_S = 1.0
 
-DEFAULT_QUOTAS: dict[str, float] = {"CancelUrlUploadJobs": 50.0, "GetURLUploadInfos": 100.0}
 # The window limiter keeps each window this much longer than VOD's second: the service judges a call when it
 # arrives (after its network trip and, in the local cloud, after the injected latency), the client when it sends
-# it, and that gap varies by tens of ms when many calls are in flight. Measured on the bulk benchmark (+100 ms
-# latency, 16 workers): 20 ms → throttles in 3 of 5 runs; 50 ms → none in 11 runs, at 0.97-0.98 of the quota.
+# it, and that gap varies by tens of ms when many calls are in flight (bench/README.md: how the margin was chosen).
 WINDOW_MARGIN_S = 0.05
 
 
@@ -141,21 +140,18 @@ _registry: dict[str, WindowLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def get_limiter(api: str, quota: float | None = None, headroom: float = 1.0) -> WindowLimiter:
-    """The instance-wide :class:`WindowLimiter` for ``api``: ``headroom`` × ``quota`` calls per second (QPS;
-    default: VOD's quota). The window's jitter margin is the headroom that matters, so the default is the quota.
+def get_limiter(api: str, quota: float) -> WindowLimiter:
+    """The instance-wide :class:`WindowLimiter` for ``api``: ``quota`` calls per second.
 
-    Passing a quota again (say, a new VOD_CANCEL_QPS) updates the shared limiter in place.
+    The limiter runs at the quota itself: its window margin is what keeps it clear of throttling. Passing another
+    quota (say, a new VOD_CANCEL_QPS) updates the shared limiter in place.
     """
-    if quota is None:
-        quota = DEFAULT_QUOTAS.get(api, 10.0)
-    rate = quota * headroom
     with _registry_lock:
         limiter = _registry.get(api)
         if limiter is None:
-            limiter = _registry[api] = WindowLimiter(rate)
-        elif rate != limiter.rate:
-            limiter.set_rate(rate)
+            limiter = _registry[api] = WindowLimiter(quota)
+        elif quota != limiter.rate:
+            limiter.set_rate(quota)
         return limiter
 
 

@@ -14,27 +14,38 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from lib.errors import BadRequestError, excerpt
+from lib.limits import MAX_JOB_ID_CHARS, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, MAX_URL_CHARS
+from lib.urls import url_key
 
-MIB = 1024 * 1024
-MAX_REQUEST_BYTES = 6 * MIB
-"""Largest HTTP / MNS payload: FC's synchronous invoke limit."""
-MAX_REQUEST_ITEMS = 10_000
-"""Most items in one HTTP / MNS request; bigger batches go through an OSS manifest (no item limit)."""
-MAX_MANIFEST_BYTES = 256 * MIB
-MAX_URL_CHARS = 2048
-MAX_JOB_ID_CHARS = 64
+__all__ = [
+    "JOB_ID_FIELDS",
+    "UPLOAD_URL_FIELDS",
+    "CancelRequest",
+    "CancelRequestBuilder",
+    "RequestedItem",
+    "UploadUrl",
+    "decode_payload",
+    "load_json",
+    "looks_like_json",
+    "parse_cancel_request",
+    "payload_too_large",
+]
 
 JOB_ID_FIELDS = ("JobIds", "JobIDs", "jobIds", "job_ids")
 UPLOAD_URL_FIELDS = ("UploadUrls", "UploadURLs", "uploadUrls", "upload_urls", "URLs")
 
 _BOM = "\ufeff"
-_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_JOB_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_JOB_ID_CHARS}}}")
 _URL_PREFIXES = ("http://", "https://")
 _ENCODED_URL_PREFIXES = ("http%3a", "https%3a")
 # Control characters (C0, DEL, C1) and lone surrogates (only reachable through JSON "\ud800" escapes; they
 # cannot be URL-encoded as UTF-8, so VOD could never receive them).
 _BAD_URL_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
+_JOINED_URLS = re.compile(r",\s*(?:https?://|https?%3a)", re.IGNORECASE)
+"""A URL followed by a comma and another URL: several items on one line (write such a URL URL-encoded)."""
+_LINES_HINT = 'put one item per line, or send JSON ({"JobIds": [...], "UploadUrls": [...]})'
+_ENTRIES_HINT = "give each item its own entry in the list"
 _JSON_TYPE_NAMES = {
     dict: "object",
     list: "array",
@@ -47,7 +58,8 @@ _JSON_TYPE_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class UploadUrl:
-    """An upload URL: ``original`` is the text as given (reported back), ``url`` the URL sent to VOD."""
+    """An upload URL: ``original`` is the text as given (reported back), ``url`` the URL sent to VOD first (the
+    text, decoded once when the whole URL was given URL-encoded; lib.urls has its other spellings)."""
 
     original: str
     url: str
@@ -62,7 +74,7 @@ class RequestedItem(NamedTuple):
 
 @dataclass(frozen=True)
 class CancelRequest:
-    """Validated job IDs and upload URLs, each deduplicated in first-seen order."""
+    """Validated job IDs and upload URLs, each deduplicated in first-seen order (URLs by lib.urls.url_key)."""
 
     job_ids: tuple[str, ...] = ()
     upload_urls: tuple[UploadUrl, ...] = ()
@@ -116,14 +128,27 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-def _job_id_problem(text: str) -> str:
+def _comma_list_size(text: str) -> int:
+    """How many items ``text`` holds when it is items joined by commas (``id1,id2``); 0 when it is not."""
+    if "," not in text:
+        return 0
+    pieces = [piece for piece in (piece.strip() for piece in text.split(",")) if piece]
+    if pieces and all(_JOB_ID.fullmatch(piece) or _is_url_text(piece) for piece in pieces):
+        return len(pieces)
+    return 0
+
+
+def _job_id_problem(text: str, list_hint: str | None) -> str:
+    count = _comma_list_size(text) if list_hint else 0
+    if count:
+        return f"looks like a comma-separated list ({count} item{'s' if count > 1 else ''}); {list_hint}"
     if _is_url_text(text):
         return "a URL where a job ID is expected (list URLs under UploadUrls)"
     if "://" in text:
         return "neither a job ID nor an http:// or https:// URL"
     if len(text) > MAX_JOB_ID_CHARS:
         return f"job ID longer than {MAX_JOB_ID_CHARS} characters"
-    return "job ID must be 1-64 characters of A-Z a-z 0-9 _ -"
+    return f"job ID must be 1-{MAX_JOB_ID_CHARS} characters of A-Z a-z 0-9 _ -"
 
 
 def decode_payload(payload: bytes | bytearray | memoryview | str) -> str:
@@ -204,15 +229,20 @@ class CancelRequestBuilder:
                 f"more than {self.max_items} items in one request; split it or upload it as an OSS manifest",
             )
 
-    def _add_job_id(self, text: str, where: str) -> None:
+    def _add_job_id(self, text: str, where: str, list_hint: str | None = None) -> None:
+        """Add a job ID; ``list_hint`` says what to do instead when ``text`` turns out to be a comma-joined list."""
         if text in self._job_ids:
             return
         if not _JOB_ID.fullmatch(text):
-            raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text)}: {excerpt(text)}")
+            raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text, list_hint)}: {excerpt(text)}")
         self._job_ids[text] = None
         self._check_limit()
 
-    def _add_url(self, text: str, where: str, *, comma_separated: bool = False) -> None:
+    def _add_url(self, text: str, where: str, *, comma_separated: bool = False, list_hint: str | None = None) -> None:
+        if list_hint and _JOINED_URLS.search(text):
+            raise BadRequestError(
+                "InvalidUrl", f"{where}: looks like a comma-separated list of URLs; {list_hint}: {excerpt(text)}"
+            )
         url = text
         if text[:8].lower().startswith(_ENCODED_URL_PREFIXES):
             try:
@@ -221,14 +251,14 @@ class CancelRequestBuilder:
                 raise BadRequestError(
                     "InvalidUrl", f"{where}: URL-encoded URL does not decode to UTF-8: {excerpt(text)}"
                 ) from None
-        if url in self._urls:
-            return
         problem = _url_problem(url)
         if problem:
             hint = " (a comma separates items: URL-encode URLs containing commas)" if comma_separated else ""
             raise BadRequestError("InvalidUrl", f"{where}: {problem}{hint}: {excerpt(text)}")
-        self._urls[url] = UploadUrl(text, url)
-        self._check_limit()
+        key = url_key(url)
+        if key not in self._urls:  # the same URL spelled another way is the same item, reported as first given
+            self._urls[key] = UploadUrl(text, url)
+            self._check_limit()
 
     def add_text_lines(self, lines: Iterable[str | bytes], source: str = "") -> None:
         """Add one item per line: stripped; blank and ``#`` lines skipped; ``http(s)://`` lines are URLs."""
@@ -245,9 +275,9 @@ class CancelRequestBuilder:
             if not item or item.startswith("#"):
                 continue
             if _is_url_text(item):
-                self._add_url(item, f"{prefix}line {number}")
+                self._add_url(item, f"{prefix}line {number}", list_hint=_LINES_HINT)
             else:
-                self._add_job_id(item, f"{prefix}line {number}")
+                self._add_job_id(item, f"{prefix}line {number}", _LINES_HINT)
 
     def add_text(self, text: str, source: str = "") -> None:
         """Add a whole text payload (``\\n``, ``\\r\\n`` or ``\\r`` line breaks)."""
@@ -275,11 +305,12 @@ class CancelRequestBuilder:
                 f"{prefix}JSON object has neither {'/'.join(JOB_ID_FIELDS)} nor {'/'.join(UPLOAD_URL_FIELDS)}",
             )
         for name in job_fields:
-            for text, where, _ in _field_items(document[name], f"{prefix}{name}"):
-                self._add_job_id(text, where)
+            for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
+                self._add_job_id(text, where, None if comma_separated else _ENTRIES_HINT)
         for name in url_fields:
             for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
-                self._add_url(text, where, comma_separated=comma_separated)
+                hint = None if comma_separated else _ENTRIES_HINT
+                self._add_url(text, where, comma_separated=comma_separated, list_hint=hint)
 
     def add_payload(self, payload: bytes | str, source: str = "") -> None:
         """Add a whole payload: JSON when it starts with ``{`` or ``[``, else text lines."""
@@ -327,15 +358,17 @@ def _utf8_size(payload: bytes | bytearray | memoryview | str, limit: int) -> int
     return len(payload.encode("utf-8", "surrogatepass"))
 
 
+def payload_too_large(size: int, limit: int) -> BadRequestError:
+    return BadRequestError("PayloadTooLarge", f"payload is {size} bytes; the limit is {limit} (use an OSS manifest)")
+
+
 def parse_cancel_request(
     payload: bytes | str, *, max_items: int | None = MAX_REQUEST_ITEMS, max_bytes: int = MAX_REQUEST_BYTES
 ) -> CancelRequest:
     """Parse an HTTP / MNS payload (JSON object or text lines); bad input raises BadRequestError."""
     size = _utf8_size(payload, max_bytes)
     if size > max_bytes:
-        raise BadRequestError(
-            "PayloadTooLarge", f"payload is {size} bytes; the limit is {max_bytes} (use an OSS manifest)"
-        )
+        raise payload_too_large(size, max_bytes)
     builder = CancelRequestBuilder(max_items=max_items)
     builder.add_payload(payload)
     return builder.build()

@@ -21,6 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from lib.limits import MAX_ERROR_MESSAGE_CHARS
+
+__all__ = ["Backoff", "CallFailed", "CallStats", "ErrorInfo", "RetryPolicy", "call_with_retry", "classify", "scrub"]
+
 T = TypeVar("T")
 
 # Codes compared lower-cased. VOD spells ServiceUnAvailable; gateways spell ServiceUnavailable.
@@ -41,8 +45,6 @@ PERMANENT_PREFIXES = (
 )
 # Errors we cannot explain (unparsable bodies, unknown wrappers) get a few attempts, not the whole deadline.
 UNEXPLAINED_MAX_ATTEMPTS = 3
-
-MAX_MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ _QUERY = re.compile(r"\?[^\s\"'()]*=[^\s\"'()]*")
 _STRING_TO_SIGN = re.compile(r"(?is)(string\s*to\s*sign|stringtosign).*")
 
 
-def scrub(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
+def scrub(text: object, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
     """An SDK/transport message made safe to publish: no query strings, credentials or string-to-sign."""
     s = str(text)
     s = _STRING_TO_SIGN.sub(r"\1 <redacted>", s)

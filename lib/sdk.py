@@ -1,11 +1,11 @@
 """Loading the official SDKs: lazily, once per instance, without the garbage collector in the way.
 
-The SDKs are most of a cold start (the VOD client alone is ~470 ms and ~1,100 modules), so they are imported only
-when a call is really made and never on the bad-input path. Importing them creates some 500,000 long-lived
-objects, which has two costs this module removes:
+The SDKs are most of a cold start, so they are imported only when a call is really made and never on the bad-input
+path. Importing them creates hundreds of thousands of long-lived objects, which has two costs this module removes
+(bench/README.md has the figures):
 
-- during the import, allocation keeps triggering collections, and the full ones walk everything allocated so far
-  (measured: ``gc.disable()`` around the VOD client import saves 60–80 ms of a ~470 ms import);
+- during the import, allocation keeps triggering collections, and the full ones walk everything allocated so far:
+  the collector is paused around the import;
 - afterwards every full collection of a warm instance walks them all again, on every event. ``gc.freeze()``
   moves them to the permanent generation, so collections only look at what the function itself allocates.
 
@@ -19,13 +19,15 @@ import importlib
 import sys
 import threading
 
+__all__ = ["MNS", "OSS", "VOD", "load"]
+
 VOD = ("alibabacloud_tea_openapi.models", "alibabacloud_vod20170321.client", "alibabacloud_vod20170321.models",
        "darabonba.runtime")  # fmt: skip
-"""What a VOD call needs (lib.vod imports these names lazily)."""
+"""What a VOD call needs (lib.clients and lib.vodapi import these names lazily)."""
 MNS = ("mns.account", "mns.topic", "mns.mns_exception")
-"""What publishing results needs (lib.notify)."""
+"""What publishing results needs (lib.clients, lib.notify)."""
 OSS = ("alibabacloud_oss_v2",)
-"""What reading a manifest needs (lib.manifest)."""
+"""What reading a manifest needs (lib.clients, lib.manifest)."""
 
 _lock = threading.Lock()
 

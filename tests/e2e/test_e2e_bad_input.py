@@ -79,9 +79,9 @@ def test_http_bad_input_is_a_400_with_the_code(cloud: LocalCloud, payload: str, 
     reply = post(cloud, payload)
     # THEN 400 with the error code and a message, no results published, VOD never called
     assert reply.status == 400, reply.body
-    error = reply.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
+    error = reply.json()["Error"]
+    assert error["Code"] == code
+    assert error["Message"]
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -94,7 +94,7 @@ def test_http_error_names_the_item_and_its_position(cloud: LocalCloud) -> None:
     reply = post(cloud, {"JobIds": [JOB, "bad id!"]})
     # THEN the whole request is refused, naming JobIds[1] and the item
     assert reply.status == 400
-    message = reply.json()["error"]["message"]
+    message = reply.json()["Error"]["Message"]
     assert "JobIds[1]" in message and "'bad id!'" in message
     _assert_untouched(cloud)
 
@@ -124,7 +124,7 @@ def test_http_only_bad_input_classes(cloud: LocalCloud, body: bytes, headers: di
     reply = post(cloud, body, headers=headers)
     # THEN 400 with the code, nothing published, VOD never called
     assert reply.status == 400, reply.body[:300]
-    assert reply.json()["error"]["code"] == code
+    assert reply.json()["Error"]["Code"] == code
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -156,7 +156,7 @@ def test_function_itself_answers_405_to_other_methods(cloud: LocalCloud, method:
     reply = invoke(cloud, event).result
     # THEN 405 with the code, nothing published, VOD never called
     assert reply["statusCode"] == 405
-    assert json.loads(reply["body"])["error"]["code"] == "MethodNotAllowed"
+    assert json.loads(reply["body"])["Error"]["Code"] == "MethodNotAllowed"
     assert published(cloud) == []
     _assert_untouched(cloud)
 
@@ -172,8 +172,35 @@ def test_invalid_base64_http_body_is_a_400(cloud: LocalCloud, body: str) -> None
     reply = invoke(cloud, event).result
     # THEN 400 InvalidBase64
     assert reply["statusCode"] == 400
-    assert json.loads(reply["body"])["error"]["code"] == "InvalidBase64"
+    assert json.loads(reply["body"])["Error"]["Code"] == "InvalidBase64"
     assert published(cloud) == []
+    _assert_untouched(cloud)
+
+
+# -- comma-separated lists on a text line -----------------------------------------------------------------------
+COMMA_LISTS = [
+    (f"{JOB},e5f60718293a4b5c6d7e8f90a1b2c3d4", "InvalidJobId"),
+    (f"{URL},https://media.example.com/b.mp4", "InvalidUrl"),
+]
+
+
+@pytest.mark.parametrize(("payload", "code"), COMMA_LISTS, ids=["job-ids", "urls"])
+def test_a_comma_separated_text_line_is_refused_with_what_to_do_instead(cloud: LocalCloud, payload: str, code: str):
+    """`id1,id2` (or URLs joined by commas) as a text request: refused through both doors with a message that says
+    to put one item per line or send JSON, and nothing is cancelled."""
+    # GIVEN a pending job the list names
+    _seed_target(cloud)
+    # WHEN the list is POSTed as text, and published on the request topic
+    reply = post(cloud, payload, headers={"Content-Type": "text/plain"})
+    publish_request(cloud, payload)
+    # THEN both answers carry the code and say what to do; VOD is never called
+    assert reply.status == 400
+    rejection = only_result(cloud)
+    for error in (reply.json()["Error"], rejection.document["Error"]):
+        assert error["Code"] == code
+        assert "comma-separated list" in error["Message"] and "one item per line" in error["Message"]
+        assert "JSON" in error["Message"]
+    assert rejection.tag == "rejected"
     _assert_untouched(cloud)
 
 

@@ -51,6 +51,6 @@ def test_http_reports_a_configuration_error_as_500(cloud: LocalCloud) -> None:
     reply = post(cloud, {"JobIds": [job]})
     # THEN 500 MissingSetting, VOD never called
     assert reply.status == 500
-    assert reply.json()["error"]["code"] == "MissingSetting"
+    assert reply.json()["Error"]["Code"] == "MissingSetting"
     assert cloud.vod.call_count() == 0
     assert cloud.vod.job(job).status == "PENDING"

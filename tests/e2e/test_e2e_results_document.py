@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from e2e_helpers import (
     MANIFEST_PREFIX,
     RESULTS_TOPIC,
@@ -199,17 +200,43 @@ def test_oss_manifest_has_no_item_limit(cloud: LocalCloud) -> None:
     assert len(set(whole["NonExists"])) == 10_000
 
 
-def test_urls_differing_only_in_encoding_are_distinct_items(cloud: LocalCloud) -> None:
-    """A URL with a literal %20 and the same URL with a space are different to VOD: each gets its own outcome."""
-    # GIVEN a pending job whose URL literally contains %20, and none for the same URL with a space
-    literal = "https://media.example.com/enc/a%20b.mp4"
-    spaced = "https://media.example.com/enc/a b.mp4"
+@pytest.mark.parametrize("form", ["sent", "decoded"])
+@pytest.mark.parametrize(
+    ("stored", "written"),
+    [
+        ("https://media.example.com/enc/a b.mp4", "https://media.example.com/enc/a%20b.mp4"),
+        ("https://media.example.com/enc/a%20b.mp4", "https://media.example.com/enc/a b.mp4"),
+        ("https://media.example.com/enc/视频 1.mp4", "https://MEDIA.example.com/enc/%E8%A7%86%E9%A2%91%201.mp4"),
+        ("https://media.example.com/enc/100%+real.mp4", "https://media.example.com/enc/100%25+real.mp4"),
+    ],
+    ids=["typed-job-browser-copy", "encoded-job-typed", "non-ascii", "percent"],
+)
+def test_a_url_written_another_way_cancels_the_job(cloud: LocalCloud, stored: str, written: str, form: str) -> None:
+    """A URL and its percent-encoded spelling name one file: the pending job is cancelled whichever way VOD holds
+    it, and the item is reported as written (README: when two URLs are the same)."""
+    # GIVEN a pending job under one spelling, and a VOD that echoes unknown URLs as sent or decoded
+    cloud.vod.non_exists_url_form = form
+    job = cloud.vod.seed_job(stored).job_id
+    # WHEN the request names it in the other spelling
+    document = post(cloud, {"UploadUrls": [written]}).json()
+    # THEN the job is cancelled and the outcome carries the URL as written
+    assert document["CanceledUrls"] == [{"UploadUrl": written, "JobIds": [job]}]
+    assert document["NonExists"] == [] and document["Counts"]["Canceled"] == 1
+    assert cloud.vod.job(job).status == "CANCELED"
+
+
+def test_two_spellings_of_one_url_are_one_item(cloud: LocalCloud) -> None:
+    """A URL with a literal %20 and the same URL with a space are one item, reported once, as first written;
+    a URL differing in a reserved character (%2C for a comma) is another item."""
+    # GIVEN a pending job whose URL literally contains %20
+    literal = "https://media.example.com/enc/a%20b,c.mp4"
+    spaced = "https://media.example.com/enc/a b,c.mp4"
+    other = "https://media.example.com/enc/a b%2Cc.mp4"
     job = cloud.vod.seed_job(literal).job_id
-    for form in ("sent", "decoded"):
-        cloud.vod.non_exists_url_form = form
-        # WHEN both are requested in one batch (VOD echoing unknown URLs as sent, then decoded)
-        document = post(cloud, {"UploadUrls": [literal, spaced]}).json()
-        # THEN the literal one is cancelled (already, the second time) and the spaced one does not exist
-        assert document["CanceledUrls"] == [{"UploadUrl": literal, "JobIds": [job]}], form
-        assert document["NonExists"] == [spaced], form
+    # WHEN both spellings and the reserved-character variant are requested together
+    document = post(cloud, {"UploadUrls": [spaced, literal, other]}).json()
+    # THEN two items: the first spelling, cancelled, and the other URL, unknown
+    assert document["Counts"]["Requested"] == 2
+    assert document["CanceledUrls"] == [{"UploadUrl": spaced, "JobIds": [job]}]
+    assert document["NonExists"] == [other]
     assert cloud.vod.job(job).status == "CANCELED"

@@ -67,19 +67,35 @@ def test_json_manifest_put_with_oss2_is_read_as_json(cloud: LocalCloud) -> None:
     assert_mixed_outcome(cloud, document, mixed)
 
 
-def test_objects_outside_the_trigger_filter_do_not_invoke_the_function(cloud: LocalCloud) -> None:
-    """Only keys under cancel-requests/ ending in .txt trigger a cancel (s.yaml's filter)."""
+def test_objects_outside_the_prefix_do_not_invoke_and_non_manifests_are_ignored(cloud: LocalCloud) -> None:
+    """Only keys under cancel-requests/ invoke the function (s.yaml's filter); there, an object that is not a
+    manifest (.txt or .json) is ignored with a log line saying why: nothing published, nothing raised or retried."""
     # GIVEN a pending job, and another one
     job = cloud.vod.seed_job("https://media.example.com/keep.mp4")
     control = cloud.vod.seed_job("https://media.example.com/control.mp4")
-    # WHEN manifests naming it land outside the filter, then a control manifest inside it
+    # WHEN objects naming it land outside the prefix and under it as a .csv, then a control manifest lands
     put_manifest(cloud, "elsewhere/batch.txt", job.job_id)
     put_manifest(cloud, f"{MANIFEST_PREFIX}batch.csv", job.job_id)
     put_manifest(cloud, f"{MANIFEST_PREFIX}control.txt", control.job_id)
-    # THEN only the control manifest ran, and the first job is still pending
+    # THEN only the control manifest cancelled anything, and the .csv ran once, was ignored and returned
     assert only_result(cloud).document["CanceledJobs"] == [control.job_id]
-    assert len(invocations(cloud)) == 1
+    ignored, handled = invocations(cloud)
+    assert (ignored.status, ignored.result, handled.status) == ("succeeded", b"", "succeeded")
+    assert "event ignored" in ignored.logs and "batch.csv" in ignored.logs and ".json" in ignored.logs
     assert cloud.vod.job(job.job_id).status == "PENDING"
+
+
+@pytest.mark.parametrize("key", ["batch.json", "BATCH.JSON", "batch.TXT"])
+def test_a_json_manifest_fires_the_trigger_and_is_read(cloud: LocalCloud, key: str) -> None:
+    """The README accepts JSON manifests: one dropped in the bucket cancels, whatever the case of its suffix."""
+    # GIVEN a pending job
+    job = cloud.vod.seed_job("https://media.example.com/json manifest.mp4")
+    # WHEN a manifest naming it lands under the prefix
+    body = json.dumps({"UploadUrls": [job.upload_url]}) if key.lower().endswith(".json") else job.upload_url
+    put_manifest(cloud, f"{MANIFEST_PREFIX}{key}", body)
+    # THEN it is cancelled
+    assert only_result(cloud).document["CanceledUrls"] == [{"UploadUrl": job.upload_url, "JobIds": [job.job_id]}]
+    assert cloud.vod.job(job.job_id).status == "CANCELED"
 
 
 def test_mns_json_message_cancels_every_pending_item(cloud: LocalCloud) -> None:

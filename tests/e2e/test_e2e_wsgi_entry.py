@@ -150,7 +150,7 @@ def test_wsgi_get_is_405(wsgi_env: LocalCloud, size: int) -> None:
     reply = call_wsgi(body, method="GET", context=FcContext("wsgi-req-3"))
     # THEN 405 with the code, VOD untouched, nothing published
     assert reply.status == 405
-    assert reply.json()["error"]["code"] == "MethodNotAllowed"
+    assert reply.json()["Error"]["Code"] == "MethodNotAllowed"
     assert cloud.vod.call_count() == 0 and published(cloud) == []
     assert cloud.vod.job(job).status == "PENDING"
 
@@ -168,5 +168,5 @@ def test_wsgi_bad_input_is_400(wsgi_env: LocalCloud, body: str, code: str) -> No
     reply = call_wsgi(body, context=FcContext("wsgi-bad"))
     # THEN 400 with the code
     assert reply.status == 400
-    assert reply.json()["error"]["code"] == code
+    assert reply.json()["Error"]["Code"] == code
     assert cloud.vod.call_count() == 0 and published(cloud) == []

@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
+from lib.clients import build_vod_client
 from lib.outcome import OutcomeKind, Results
 from lib.ratelimit import WindowLimiter
 from lib.request import CancelRequest, UploadUrl
-from lib.vod import Canceller, VodOptions, build_vod_client
+from lib.vod import Canceller, VodOptions
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
 from localcloud.core.gateway import Gateway
@@ -66,7 +67,7 @@ class Env:
         opts = {"max_workers": 8, "safety_margin_s": 0.5, "connect_timeout_ms": 2000, "read_timeout_ms": 5000}
         opts.update(options)
         return Canceller(
-            lambda: build_vod_client(endpoint, creds, "cn-shanghai"),
+            build_vod_client(endpoint, creds, "cn-shanghai"),
             cancel_limiter=WindowLimiter(50),
             info_limiter=WindowLimiter(100),
             options=VodOptions(**opts),
@@ -294,7 +295,7 @@ def test_pending_status_is_untouched_for_items_not_requested(env: Env):
 def test_canceller_from_settings_uses_the_configured_endpoint_and_quotas(env: Env):
     from lib.config import load_settings
     from lib.ratelimit import reset_limiters
-    from lib.vod import canceller_from_settings
+    from lib.wiring import canceller_from_settings
 
     settings = load_settings(
         {"NOTIFY_TOPIC": "results", "FC_ACCOUNT_ID": "1", "VOD_ENDPOINT": env.endpoint, "VOD_CANCEL_QPS": "20"}

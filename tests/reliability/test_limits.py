@@ -57,7 +57,7 @@ def test_10000_items_are_accepted_and_10001_refused(localcloud: LocalCloud, tall
     calls = localcloud.vod.call_count()
     reply = post_http(localcloud, json.dumps({"JobIds": [*ids, "one-too-many"]}))
     assert reply.status == 400
-    assert reply.json()["error"]["code"] == "TooManyItems"
+    assert reply.json()["Error"]["Code"] == "TooManyItems"
     assert localcloud.vod.call_count() == calls
 
 
@@ -74,7 +74,7 @@ def test_payload_of_6_mib_is_accepted_and_one_byte_more_refused(
     # THEN the boundary is accepted and one byte more is refused with PayloadTooLarge, before VOD
     assert reply.status == status, reply.body[:300]
     if status == 400:
-        assert reply.json()["error"]["code"] == "PayloadTooLarge"
+        assert reply.json()["Error"]["Code"] == "PayloadTooLarge"
         assert record.result_json()["Error"]["Code"] == "PayloadTooLarge"
         assert localcloud.vod.call_count() == 0
     else:
@@ -137,7 +137,7 @@ def test_item_and_key_length_limits(
         else:
             reply = post_http(localcloud, json.dumps({field: [value]}))
         if reply.status == 400:
-            assert reply.json()["error"]["code"] == code
+            assert reply.json()["Error"]["Code"] == code
         return reply.status
 
     # GIVEN values at and one past the limit  WHEN each is POSTed  THEN 200, then 400 with the code

@@ -8,20 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lib.documents import DocumentIds, error_document, results_documents
 from lib.errors import BadRequestError
-from lib.outcome import (
-    MAX_MESSAGE_BYTES,
-    DuplicateOutcomeError,
-    ItemOutcome,
-    OutcomeKind,
-    Results,
-    rejection_document,
-    results_documents,
-)
+from lib.limits import NOTIFY_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
+from lib.outcome import DuplicateOutcomeError, ItemOutcome, OutcomeKind, Results
 from lib.request import CancelRequest, RequestedItem, UploadUrl
 
 LISTS = ("CanceledJobs", "CanceledUrls", "NonExists", "NotCancellable", "Failed")
-IDS = {"request_id": "req-1", "source": "http", "dedupe_key": "http:req-1"}
+IDS = DocumentIds(request_id="req-1", source="http", dedupe_key="http:req-1")
 
 
 def sample_results() -> Results:
@@ -71,7 +65,7 @@ def merged(documents: list[tuple[str, str]]) -> dict[str, list]:
 
 def assert_valid_split(results: Results, documents: list[tuple[str, str]], max_bytes: int) -> None:
     """Every part fits, is complete JSON with the same header, and the parts' lists partition the whole."""
-    ((whole_text, whole_tag),) = results_documents(results, **IDS, max_bytes=10**12)
+    ((whole_text, whole_tag),) = results_documents(results, IDS, max_bytes=10**12)
     whole = json.loads(whole_text)
     parts = [json.loads(text) for text, _ in documents]
     assert all(len(text.encode("utf-8")) <= max_bytes for text, _ in documents)
@@ -127,7 +121,7 @@ def test_missing_and_fail_missing():
     assert results.fail_missing(request, code="DeadlineExceeded", message="the function ran out of time") == 2
     # THEN every item has exactly one outcome
     assert results.missing(request) == [] and len(results) == request.item_count
-    assert RequestedItem("b", False) in results and results.has_failures
+    assert RequestedItem("b", False) in results and results.counts()["Failed"] == 2
 
 
 def test_counts():
@@ -148,7 +142,7 @@ def test_counts():
 def test_results_document_shape():
     """A small result is one compact JSON message with every field of the documented shape."""
     # GIVEN the sample outcomes / WHEN rendered
-    ((text, tag),) = results_documents(sample_results(), **IDS)
+    ((text, tag),) = results_documents(sample_results(), IDS)
     # THEN the document is exactly the documented one, compact, non-ASCII kept
     assert tag == "failed"
     assert json.loads(text) == {
@@ -171,14 +165,14 @@ def test_results_document_shape():
 def test_tag_is_ok_without_failures():
     """The MNS tag is ok when no item failed."""
     # GIVEN only successes / WHEN rendered / THEN tag ok
-    ((_, tag),) = results_documents(Results([ItemOutcome.canceled("a", is_url=False)]), **IDS)
+    ((_, tag),) = results_documents(Results([ItemOutcome.canceled("a", is_url=False)]), IDS)
     assert tag == "ok"
 
 
 def test_empty_results_is_one_part_with_empty_lists():
     """Zero outcomes still give one complete message."""
     # GIVEN no outcomes / WHEN rendered / THEN one part with zero counts and empty lists
-    ((text, tag),) = results_documents(Results(), **IDS)
+    ((text, tag),) = results_documents(Results(), IDS)
     document = json.loads(text)
     assert tag == "ok" and document["Counts"]["Requested"] == 0 and all(document[name] == [] for name in LISTS)
 
@@ -188,7 +182,7 @@ def test_split_100k_outcomes_lossless():
     # GIVEN 100,000 outcomes of every kind (non-ASCII URLs)
     results = many_results(100_000)
     # WHEN rendered under the MNS limit
-    documents = results_documents(results, **IDS, max_bytes=MAX_MESSAGE_BYTES)
+    documents = results_documents(results, IDS, max_bytes=MAX_MESSAGE_BYTES)
     # THEN there are many parts, each valid and within the limit, together equal to the whole
     assert len(documents) > 50
     assert_valid_split(results, documents, MAX_MESSAGE_BYTES)
@@ -198,7 +192,7 @@ def test_split_100k_outcomes_lossless():
 def test_parts_are_packed_tightly():
     """Greedy packing fills each part: no part but the last could take the next part's first entry."""
     # GIVEN many outcomes / WHEN split at 2,000 bytes
-    documents = results_documents(many_results(500), **IDS, max_bytes=2000)
+    documents = results_documents(many_results(500), IDS, max_bytes=2000)
     sizes = [len(text.encode()) for text, _ in documents]
     # THEN every part but the last is close to the limit (an entry here is < 100 bytes)
     assert all(size > 2000 - 200 for size in sizes[:-1]), sizes
@@ -209,7 +203,7 @@ def test_oversized_canceled_url_entry_is_split_by_job_ids():
     # GIVEN one URL cancelled with 400 job IDs / WHEN rendered at 2,000 bytes
     job_ids = [f"job-{i:04d}" for i in range(400)]
     results = Results([ItemOutcome.canceled("http://h/a", is_url=True, job_ids=job_ids)])
-    documents = results_documents(results, **IDS, max_bytes=2000)
+    documents = results_documents(results, IDS, max_bytes=2000)
     # THEN every part fits and the URL's job IDs are all there, once, in order
     assert all(len(text.encode()) <= 2000 for text, _ in documents)
     entries = merged(documents)["CanceledUrls"]
@@ -223,9 +217,9 @@ def test_entry_that_cannot_fit_raises():
     # GIVEN a limit smaller than one entry plus the header / WHEN rendered / THEN ValueError
     results = Results([ItemOutcome.not_found("http://h/" + "a" * 2000, is_url=True)])
     with pytest.raises(ValueError, match="cannot fit"):
-        results_documents(results, **IDS, max_bytes=1000)
+        results_documents(results, IDS, max_bytes=1000)
     with pytest.raises(ValueError, match="header"):
-        results_documents(Results(), **IDS, max_bytes=50)
+        results_documents(Results(), IDS, max_bytes=50)
 
 
 def test_lone_surrogates_do_not_break_encoding():
@@ -233,7 +227,7 @@ def test_lone_surrogates_do_not_break_encoding():
     # GIVEN a dedupe key and a failure message with lone surrogates
     results = Results([ItemOutcome.failed("j", is_url=False, code="X", message="bad \ud800")])
     # WHEN rendered
-    ((text, _),) = results_documents(results, request_id="r", source="mns", dedupe_key="mns:t:\udfff")
+    ((text, _),) = results_documents(results, DocumentIds("r", "mns", "mns:t:\udfff"))
     # THEN the text is UTF-8-encodable JSON that keeps the escapes
     text.encode("utf-8")
     assert json.loads(text)["DedupeKey"] == "mns:t:\udfff"
@@ -264,19 +258,18 @@ def test_split_property(rows, max_bytes):
         else:
             results.add(ItemOutcome.failed(item, is_url=False, code="E", message=text))
     # WHEN split / THEN the split is valid
-    assert_valid_split(results, results_documents(results, **IDS, max_bytes=max_bytes), max_bytes)
+    assert_valid_split(results, results_documents(results, IDS, max_bytes=max_bytes), max_bytes)
 
 
 # ---------------------------------------------------------------- rejection
 
 
-def test_rejection_document():
-    """A rejected request publishes its error with the ids, tagged rejected."""
+def test_error_document():
+    """An error (a published rejection or an HTTP error body) carries the ids and the error, not outcomes."""
     # GIVEN a bad-request error / WHEN rendered
     error = BadRequestError("InvalidUrl", "line 3: URL has no host: 'http:///x'")
-    text, tag = rejection_document(error, request_id="r1", source="oss", dedupe_key="oss:b/k@E")
+    text = error_document(error, DocumentIds(request_id="r1", source="oss", dedupe_key="oss:b/k@E"))
     # THEN the document carries the error, not outcomes
-    assert tag == "rejected"
     assert json.loads(text) == {
         "Version": 1,
         "RequestId": "r1",

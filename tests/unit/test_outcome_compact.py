@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from lib.outcome import ItemOutcome, OutcomeKind, Results, ResultsParts, results_documents
+from lib.documents import DocumentIds, ResultsParts, results_documents
+from lib.outcome import ItemOutcome, OutcomeKind, Results
 
-IDS = {"request_id": "r-1", "source": "oss", "dedupe_key": "oss:b/k@e"}
+IDS = DocumentIds(request_id="r-1", source="oss", dedupe_key="oss:b/k@e")
 
 
 def _mixed() -> list[ItemOutcome]:
@@ -50,16 +51,16 @@ def test_streamed_parts_equal_the_parts_built_at_once_and_are_counted_first():
     results = Results(
         [ItemOutcome.canceled(f"https://h/{i:05d}.mp4", is_url=True, job_ids=[f"{i:032x}"]) for i in range(2000)]
     )
-    parts = ResultsParts(results, **IDS, max_bytes=8000)
+    parts = ResultsParts(results, IDS, max_bytes=8000)
     streamed = list(parts)
-    assert streamed == results_documents(results, **IDS, max_bytes=8000)
+    assert streamed == results_documents(results, IDS, max_bytes=8000)
     assert len(streamed) == parts.count > 1
     assert all(json.loads(text)["PartCount"] == parts.count for text, _ in streamed)
 
 
 def test_summary_is_the_head_without_lists():
     results = Results(_mixed())
-    parts = ResultsParts(results, **IDS)
+    parts = ResultsParts(results, IDS)
     summary = json.loads(parts.summary())
     assert summary == {
         "Version": 1,

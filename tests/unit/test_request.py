@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lib.errors import BadRequestError, CancelError, ConfigurationError
+from lib.errors import BadRequestError, CancelError, ConfigurationError, MethodNotAllowedError
+from lib.limits import MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS
 from lib.request import (
     JOB_ID_FIELDS,
-    MAX_REQUEST_BYTES,
-    MAX_REQUEST_ITEMS,
     UPLOAD_URL_FIELDS,
     CancelRequest,
     CancelRequestBuilder,
@@ -51,11 +50,13 @@ def test_cancel_error_carries_code_and_message():
     assert isinstance(error, CancelError) and isinstance(ConfigurationError("X", "y"), CancelError)
 
 
-def test_bad_request_http_status_is_400_except_method_not_allowed():
-    """The HTTP reply status follows from the code: 405 for MethodNotAllowed, 400 otherwise."""
-    # GIVEN two bad requests / WHEN their status is read / THEN it is 405 and 400
-    assert BadRequestError("MethodNotAllowed", "use POST").http_status == 405
+def test_http_status_follows_the_error_class():
+    """The HTTP reply status: 405 for MethodNotAllowed, 400 for other bad requests, 500 for configuration."""
+    # GIVEN three errors / WHEN their status is read / THEN it is 405, 400 and 500
+    method = MethodNotAllowedError("use POST")
+    assert (method.code, method.http_status) == ("MethodNotAllowed", 405) and isinstance(method, BadRequestError)
     assert BadRequestError("InvalidJson", "x").http_status == 400
+    assert ConfigurationError("MissingSetting", "x").http_status == 500
 
 
 def test_error_message_is_capped():
@@ -207,12 +208,28 @@ def test_json_repeated_keys_elsewhere_are_ignored():
     assert parse_cancel_request(payload).job_ids == ("a",)
 
 
-def test_json_literal_percent_sequence_is_not_decoded():
-    """A plain URL with %20 differs from one with a space: only http%3A items are decoded."""
-    # GIVEN a plain URL with %20 and an encoded URL decoding to a space / WHEN parsed
-    request = parse_cancel_request(json.dumps({"UploadUrls": ["http://a/x%20y", "http%3A//a/x%20y"]}))
-    # THEN both are kept, distinct
-    assert urls(request) == [("http://a/x%20y", "http://a/x%20y"), ("http%3A//a/x%20y", "http://a/x y")]
+def test_a_url_with_percent_20_and_with_a_space_is_one_item_either_way_round():
+    """A plain URL with %20 and the same URL with a space name one file: one item, reported as first written.
+    Only http%3A items are decoded before sending; a literal %20 is sent as written."""
+    # GIVEN a plain URL with %20 and an encoded URL decoding to a space, in both orders / WHEN parsed
+    forward = parse_cancel_request(json.dumps({"UploadUrls": ["http://a/x%20y", "http%3A//a/x%20y"]}))
+    backward = parse_cancel_request(json.dumps({"UploadUrls": ["http%3A//a/x%20y", "http://a/x%20y", "http://A/x y"]}))
+    # THEN each is one item: the first one given, sent as written (decoded once if URL-encoded whole)
+    assert urls(forward) == [("http://a/x%20y", "http://a/x%20y")]
+    assert urls(backward) == [("http%3A//a/x%20y", "http://a/x y")]
+
+
+def test_reserved_characters_and_their_encodings_stay_different_items():
+    """%2C is not a comma and %2F is not a slash (RFC 3986 2.2): those URLs stay distinct items."""
+    # GIVEN URLs differing only in a reserved character or its percent-encoding / WHEN parsed
+    request = parse_cancel_request("http://a/x,y\nhttp://a/x%2Cy\nhttp://a/x/y\nhttp://a/x%2fy\nhttp://a/x%2Fy\n")
+    # THEN four items (the two spellings of %2F are one)
+    assert [original for original, _ in urls(request)] == [
+        "http://a/x,y",
+        "http://a/x%2Cy",
+        "http://a/x/y",
+        "http://a/x%2fy",
+    ]
 
 
 def test_json_comma_split_url_error_hints_at_encoding():
@@ -491,14 +508,30 @@ def test_pure_modules_import_no_sdk():
     """The domain modules import only the stdlib, so bad input is rejected without SDK import cost."""
     # GIVEN a fresh interpreter / WHEN the pure modules are imported
     code = (
-        "import sys; import lib.errors, lib.request, lib.triggers, lib.outcome; "
+        "import sys; import lib.errors, lib.request, lib.envelopes, lib.outcome, lib.documents, lib.decisions; "
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('alibabacloud_vod20170321','alibabacloud_tea_openapi','Tea','darabonba','mns','oss2',"
         "'alibabacloud_oss_v2','fc2','requests','urllib3','lib'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
     # THEN no SDK module (nor any other lib module) was loaded
-    assert out.stdout.strip() == "lib,lib.errors,lib.outcome,lib.request,lib.triggers"
+    assert out.stdout.strip().split(",") == [
+        "lib",
+        "lib.batches",
+        "lib.decisions",
+        "lib.documents",
+        "lib.envelopes",
+        "lib.envelopes.base",
+        "lib.envelopes.http",
+        "lib.envelopes.mns",
+        "lib.envelopes.oss",
+        "lib.errors",
+        "lib.limits",
+        "lib.manifest",
+        "lib.outcome",
+        "lib.request",
+        "lib.urls",
+    ]
 
 
 # ---------------------------------------------------------------- properties
@@ -567,3 +600,50 @@ def test_upload_url_is_a_value():
     with pytest.raises(AttributeError):
         request.job_ids = ()  # type: ignore[misc]
     assert request.item_count == 2
+
+
+# ---------------------------------------------------------------- comma-separated lists where one item is expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("job-1,job-2,job-3", "InvalidJobId"),
+        ("a1b2c3d4e5f60718293a4b5c6d7e8f90, e5f60718293a4b5c6d7e8f90a1b2c3d4", "InvalidJobId"),
+        ("job-1\njob-2,https://h/a.mp4\n", "InvalidJobId"),
+        ("job-1,", "InvalidJobId"),
+        ("https://h/a.mp4,https://h/b.mp4", "InvalidUrl"),
+        ("https://h/a.mp4, HTTP://h/b.mp4", "InvalidUrl"),
+    ],
+)
+def test_a_text_line_that_is_a_comma_separated_list_says_one_item_per_line(payload, code):
+    """A text line holding several items joined by commas is refused with what to do instead."""
+    # GIVEN a text payload with a comma-separated line / WHEN parsed
+    error = rejected(payload)
+    # THEN the error names the line, says it is a list, and says: one item per line, or JSON
+    assert error.code == code
+    assert "comma-separated list" in error.message and "one item per line" in error.message
+    assert "JSON" in error.message and "line " in error.message
+
+
+def test_a_json_list_entry_that_is_a_comma_separated_list_says_one_entry_each():
+    """In a JSON list, an entry holding several items says to give each its own entry."""
+    # GIVEN list entries joined by commas / WHEN parsed / THEN each says so
+    error = rejected(json.dumps({"JobIds": ["job-1", "job-2,job-3"]}))
+    assert error.code == "InvalidJobId" and "JobIds[1]" in error.message and "own entry" in error.message
+    error = rejected(json.dumps({"UploadUrls": ["https://h/a.mp4,https://h/b.mp4"]}))
+    assert error.code == "InvalidUrl" and "comma-separated list" in error.message
+
+
+@pytest.mark.parametrize("line", ["https://h/clip,take2.mp4", "https://h/a, b.mp4", "http%3A//h/x%2Chttp%3A//y"])
+def test_a_url_with_commas_is_still_one_url(line):
+    """Commas inside a URL are fine on a text line; only a comma followed by another URL makes a list."""
+    # GIVEN a URL containing commas / WHEN parsed / THEN it is one URL item
+    assert parse_cancel_request(line).item_count == 1
+
+
+def test_ids_with_an_invalid_piece_keep_the_plain_job_id_message():
+    """A line with a comma but pieces that are not items is an ordinary invalid job ID."""
+    # GIVEN a line that is not a list of items / WHEN parsed / THEN the usual message
+    error = rejected("bad id, x")
+    assert error.code == "InvalidJobId" and "comma-separated" not in error.message

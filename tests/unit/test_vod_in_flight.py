@@ -10,7 +10,7 @@ from lib.vod import IN_FLIGHT_HEADROOM, INITIAL_IN_FLIGHT, Canceller, VodOptions
 
 def make(rate: float, max_workers: int = 16) -> Canceller:
     limiter = WindowLimiter(rate)
-    return Canceller(lambda: None, cancel_limiter=limiter, info_limiter=limiter, options=VodOptions(max_workers))
+    return Canceller(None, cancel_limiter=limiter, info_limiter=limiter, options=VodOptions(max_workers))
 
 
 def test_before_any_batch_is_timed_a_few_go_out():

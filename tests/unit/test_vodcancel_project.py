@@ -23,7 +23,7 @@ def test_the_projects_names_come_from_its_triggers_and_environment() -> None:
     assert (names.manifest_bucket, names.manifest_prefix, names.manifest_suffix) == (
         "vod-cancel-manifests",
         "cancel-requests/",
-        ".txt",
+        "",
     )
 
 
