@@ -46,6 +46,24 @@ def canonical_request(request: Request, signed_headers: list[str], hashed_payloa
     )
 
 
+def _signed_headers(match: re.Match[str]) -> list[str]:
+    return [name.lower() for name in match["headers"].split(";") if name]
+
+
+def _hashed_payload(request: Request) -> str:
+    return wire.header(request, "x-acs-content-sha256") or wire.sha256_hex(wire.body(request))
+
+
+def string_to_sign(request: Request) -> str:
+    """``ACS3-HMAC-SHA256\n<hex sha256 of the canonical request>``, as the gateway computes it ('' when the
+    Authorization header cannot be parsed)."""
+    match = _AUTHORIZATION.match(wire.header(request, "Authorization").strip())
+    if match is None:
+        return ""
+    canonical = canonical_request(request, _signed_headers(match), _hashed_payload(request))
+    return f"{ALGORITHM}\n{wire.sha256_hex(canonical)}"
+
+
 def verify(request: Request, store: CredentialStore) -> str:
     """Verify an ``Authorization: ACS3-HMAC-SHA256 ...`` request and return its AccessKeyId.
 
@@ -60,7 +78,7 @@ def verify(request: Request, store: CredentialStore) -> str:
             "Authorization must be 'ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..'",
         )
     access_key_id = match["ak"]
-    signed_headers = [name.lower() for name in match["headers"].split(";") if name]
+    signed_headers = _signed_headers(match)
     date = wire.header(request, "x-acs-date")
     nonce = wire.header(request, "x-acs-signature-nonce")
     if not date:
@@ -74,13 +92,10 @@ def verify(request: Request, store: CredentialStore) -> str:
 
     secret = store.resolve(access_key_id, wire.header(request, "x-acs-security-token"))
 
-    actual_payload_hash = wire.sha256_hex(wire.body(request))
-    hashed_payload = wire.header(request, "x-acs-content-sha256") or actual_payload_hash
-    string_to_sign = f"{ALGORITHM}\n{wire.sha256_hex(canonical_request(request, signed_headers, hashed_payload))}"
-    expected = wire.hex_hmac_sha256(secret.encode("utf-8"), string_to_sign)
+    expected = wire.hex_hmac_sha256(secret.encode("utf-8"), string_to_sign(request))
     if not wire.signature_matches(match["signature"].lower(), [expected]):
         raise AuthFailure("bad_signature", "the ACS3-HMAC-SHA256 signature does not match")
-    if hashed_payload.lower() != actual_payload_hash:
+    if _hashed_payload(request).lower() != wire.sha256_hex(wire.body(request)):
         raise AuthFailure("bad_signature", "x-acs-content-sha256 does not match the request body")
 
     store.check_request_time(wire.parse_iso8601(date, "x-acs-date", DATE_FORMAT), "x-acs-date")
