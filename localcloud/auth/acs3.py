@@ -80,6 +80,22 @@ def require_signed(authorization: Authorization, must_sign: Iterable[str]) -> No
         raise AuthFailure("malformed", f"headers must be in SignedHeaders: {', '.join(unsigned)}")
 
 
+def payload_hash(request: Request) -> str:
+    """The payload hash the canonical request ends with: the sent ``x-acs-content-sha256``, else the body's."""
+    return wire.header(request, "x-acs-content-sha256") or wire.sha256_hex(wire.body(request))
+
+
+def string_to_sign(request: Request) -> str:
+    """``ACS3-HMAC-SHA256\n<hex sha256 of the canonical request>``, as the gateway computes it ('' when the
+    Authorization header cannot be parsed)."""
+    try:
+        authorization = parse_authorization(request)
+    except AuthFailure:
+        return ""
+    canonical = canonical_request(request, authorization.signed_headers, payload_hash(request))
+    return f"{ALGORITHM}\n{wire.sha256_hex(canonical)}"
+
+
 def signature(
     request: Request, secret: str, signed_headers: list[str], hashed_payload: str, path: str | None = None
 ) -> str:
@@ -122,8 +138,7 @@ def verify(request: Request, store: CredentialStore) -> str:
     require_signed(authorization, {"host"} | {name for name, _ in wire.headers_with_prefix(request, "x-acs-")})
 
     secret = store.resolve(authorization.access_key_id, wire.header(request, "x-acs-security-token"))
-    hashed_payload = wire.header(request, "x-acs-content-sha256") or wire.sha256_hex(wire.body(request))
-    check_signature(request, authorization, secret, hashed_payload)
+    check_signature(request, authorization, secret, payload_hash(request))
     check_content_sha256(request)
 
     store.check_request_time(wire.parse_iso8601(date, "x-acs-date", DATE_FORMAT), "x-acs-date")

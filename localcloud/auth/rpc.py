@@ -8,6 +8,7 @@ Signed parameters are the query plus a form-encoded body, mirroring ``Utils.get_
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request
@@ -33,6 +34,11 @@ def has_signature(request: Request) -> bool:
     return any(name == "Signature" for name, _ in signed_parameters(request))
 
 
+def missing_parameters(params: Mapping[str, str]) -> list[str]:
+    """The required signature parameters that are absent or empty, in the order the gateway checks them."""
+    return [name for name in _REQUIRED if not params.get(name)]
+
+
 def string_to_sign(method: str, pairs: list[tuple[str, str]]) -> str:
     def pct(text: str) -> str:
         return quote(text, safe="~")
@@ -45,8 +51,8 @@ def verify(request: Request, store: CredentialStore) -> str:
     """Verify an RPC HMAC-SHA1 query signature and return the AccessKeyId.
 
     Raises AuthFailure: ``missing`` (a required parameter absent), ``malformed`` (duplicate parameters,
-    unsupported SignatureMethod/SignatureVersion, bad Timestamp), the credential kinds of
-    :meth:`CredentialStore.resolve`, ``bad_signature``, ``stale_date``, ``replayed_nonce``.
+    unsupported SignatureMethod/SignatureVersion, bad Timestamp; the method's case does not matter), the
+    credential kinds of :meth:`CredentialStore.resolve`, ``bad_signature``, ``stale_date``, ``replayed_nonce``.
     """
     pairs = signed_parameters(request)
     params: dict[str, str] = {}
@@ -54,10 +60,10 @@ def verify(request: Request, store: CredentialStore) -> str:
         if name in params:
             raise AuthFailure("malformed", f"parameter {name} is given more than once")
         params[name] = value
-    absent = [name for name in _REQUIRED if not params.get(name)]
+    absent = missing_parameters(params)
     if absent:
         raise AuthFailure("missing", f"required parameters missing: {', '.join(absent)}")
-    if params["SignatureMethod"] != "HMAC-SHA1":
+    if params["SignatureMethod"].upper() != "HMAC-SHA1":  # the docs' own example spells it Hmac-SHA1
         raise AuthFailure("malformed", f"SignatureMethod {params['SignatureMethod']!r} is not supported")
     if params.get("SignatureVersion", "1.0") != "1.0":
         raise AuthFailure("malformed", f"SignatureVersion {params['SignatureVersion']!r} is not supported")

@@ -8,6 +8,8 @@ from localcloud.auth import acs3, rpc, wire
 from localcloud.auth.credentials import CredentialStore
 from localcloud.auth.errors import AuthFailure
 
+MASK = "***"
+
 
 def verify_vod(request: Request, store: CredentialStore) -> str:
     """Authenticate an OpenAPI request the way the VOD gateway does; return the AccessKeyId.
@@ -24,3 +26,26 @@ def verify_vod(request: Request, store: CredentialStore) -> str:
     if rpc.has_signature(request):
         return rpc.verify(request, store)
     raise AuthFailure("missing", "the request is not signed (no Authorization header, no Signature parameter)")
+
+
+def server_string_to_sign(request: Request) -> str:
+    """The string the gateway signed, as its ``SignatureDoesNotMatch`` message shows it to the caller.
+
+    The value of ``SecurityToken`` is masked: the real gateway echoes it, and clients log that message
+    (aliyun-python-sdk-core logs every ServerException), so an echoed token would land in their logs.
+    """
+    if wire.header(request, "Authorization").strip().startswith("ACS3-"):
+        return acs3.string_to_sign(request)
+    pairs = [(name, MASK if name == "SecurityToken" else value) for name, value in rpc.signed_parameters(request)]
+    return rpc.string_to_sign(request.method, pairs)
+
+
+def missing_parameter(request: Request) -> str:
+    """The first signature parameter (V3: header) the request lacks, which the gateway's message names."""
+    if wire.header(request, "Authorization").strip() or "x-acs-action" in request.headers:
+        for name in ("Authorization", "x-acs-date", "x-acs-signature-nonce"):
+            if not wire.header(request, name):
+                return name
+        return "Authorization"
+    absent = rpc.missing_parameters(dict(rpc.signed_parameters(request)))
+    return absent[0] if absent else "Signature"

@@ -22,7 +22,7 @@ from localcloud.mns.records import PublishedMessage, Subscription
 
 EndpointKind = Literal["queue", "fc", "http", "unsupported"]
 
-_QUEUE_ARN = re.compile(r"^acs:mns:[^:]*:[^:]*:/?queues/([^/?#]+)(?:/messages)?/?$")
+_QUEUE_ARN = re.compile(r"^acs:mns:([^:]*):([^:]*):/?queues/([^/?#]+)(?:/messages)?/?$")
 _QUEUE_PATH = re.compile(r"^/queues/([^/]+)(?:/messages)?/?$")
 RAW_FORMATS = frozenset({"SIMPLIFIED", "STREAM"})
 NOTIFY_NS = "http://mns.aliyuncs.com/doc/v1/"
@@ -36,7 +36,7 @@ def classify_endpoint(endpoint: str) -> tuple[EndpointKind, str | None]:
     """
     match = _QUEUE_ARN.match(endpoint)
     if match:
-        return "queue", match.group(1)
+        return "queue", match.group(3)
     if endpoint.startswith("acs:fc:"):
         return "fc", None
     if endpoint.startswith(("http://", "https://")):
@@ -45,6 +45,12 @@ def classify_endpoint(endpoint: str) -> tuple[EndpointKind, str | None]:
             return "queue", path_match.group(1)
         return "http", None
     return "unsupported", None
+
+
+def queue_arn_owner(endpoint: str) -> tuple[str, str] | None:
+    """(region, account) a queue ARN endpoint names (either may be empty); None for any other endpoint."""
+    match = _QUEUE_ARN.match(endpoint)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _envelope(

@@ -118,8 +118,10 @@ class TopicNotExist(ServiceError):
 
 
 class TopicAlreadyExist(ServiceError):
+    """CreateTopic's own error table (409)."""
+
     code, status = "TopicAlreadyExist", 409
-    message = "The topic you created already exist."
+    message = "The topic you want to create is already exists."
 
 
 class QueueNotExist(ServiceError):
@@ -128,8 +130,10 @@ class QueueNotExist(ServiceError):
 
 
 class QueueAlreadyExist(ServiceError):
+    """CreateQueue's own error table (409)."""
+
     code, status = "QueueAlreadyExist", 409
-    message = "The queue you want to create already exist."
+    message = "The queue you want to create is already exist."
 
 
 class SubscriptionNotExist(ServiceError):

@@ -46,6 +46,15 @@ MAX_FILTER_TAG = 16
 NOTIFY_STRATEGIES = frozenset({"BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY"})
 # STREAM is what FC calls the raw format of a topic trigger; MNS itself knows XML, JSON and SIMPLIFIED.
 NOTIFY_FORMATS = frozenset({"XML", "JSON", "SIMPLIFIED", "STREAM"})
+# What CreateQueue compares with an existing queue of the same name.
+QUEUE_ATTRIBUTES = (
+    "visibility_timeout",
+    "maximum_message_size",
+    "message_retention_period",
+    "delay_seconds",
+    "polling_wait_seconds",
+    "logging_enabled",
+)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,255}$")
 _POLL_SLICE_SECONDS = 0.05
 
@@ -96,6 +105,7 @@ class MnsBackend(BaseBackend):
         self._queues: dict[str, Queue] = {}
         self._published: dict[str, list[PublishedMessage]] = {}
         self._deliveries: list[Delivery] = []
+        self.logging_bucket = ""
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _now_ms(self) -> int:
@@ -122,30 +132,31 @@ class MnsBackend(BaseBackend):
             raise e.QueueNotExist()
         return queue
 
+    # -- account --------------------------------------------------------------------------------------------
+    def set_account_attributes(self, logging_bucket: str | None) -> None:
+        """SetAccountAttributes: an omitted LoggingBucket leaves it as it is."""
+        if logging_bucket is not None:
+            with self._lock:
+                self.logging_bucket = logging_bucket
+
     # -- topics ---------------------------------------------------------------------------------------------
     def put_topic(
         self, name: str, maximum_message_size: int | None = None, logging_enabled: bool | None = None
     ) -> bool:
-        """CreateTopic: True if created, False if it exists with the same attributes (the real 204)."""
+        """CreateTopic: True if created; False if it exists with exactly these attributes (the real 204), an
+        omitted attribute meaning its default; TopicAlreadyExist (409) if they differ (CreateTopic, doc 27495)."""
         _check_name("TopicName", name)
         if maximum_message_size is not None:
             _check_range("MaximumMessageSize", maximum_message_size, MIN_MAX_MESSAGE_SIZE, 65536, " bytes")
+        wanted = (maximum_message_size or DEFAULT_MAX_MESSAGE_SIZE, bool(logging_enabled))
         with self._lock:
             existing = self._topics.get(name)
             if existing is not None:
-                same_size = maximum_message_size in (None, existing.maximum_message_size)
-                same_logging = logging_enabled in (None, existing.logging_enabled)
-                if same_size and same_logging:
+                if (existing.maximum_message_size, existing.logging_enabled) == wanted:
                     return False
                 raise e.TopicAlreadyExist()
             now = self._now_s()
-            self._topics[name] = Topic(
-                name,
-                now,
-                now,
-                maximum_message_size or DEFAULT_MAX_MESSAGE_SIZE,
-                logging_enabled=bool(logging_enabled),
-            )
+            self._topics[name] = Topic(name, now, now, wanted[0], logging_enabled=wanted[1])
             self._published.setdefault(name, [])
             return True
 
@@ -270,6 +281,7 @@ class MnsBackend(BaseBackend):
         tag: str | None = None,
         user_properties: Iterable[UserProperty] = (),
         attributes: dict[str, str] | None = None,
+        system_properties: Iterable[UserProperty] = (),
     ) -> PublishedMessage:
         """PublishMessage: store the message, push it to every matching subscription, return it.
 
@@ -281,7 +293,14 @@ class MnsBackend(BaseBackend):
             owner = self._topic(topic)
             _check_body(body, owner.maximum_message_size)
             message = PublishedMessage(
-                topic, new_message_id(), body, tag or None, self._now_ms(), md5_upper(body), props
+                topic,
+                new_message_id(),
+                body,
+                tag or None,
+                self._now_ms(),
+                md5_upper(body),
+                props,
+                tuple(system_properties),
             )
             self._published.setdefault(topic, []).append(message)
             owner.message_count += 1
@@ -307,7 +326,7 @@ class MnsBackend(BaseBackend):
             if queue is None:
                 self._record(message, sub, kind, payload.encode("utf-8"), False, "QueueNotExist")
             else:
-                self._enqueue(queue, payload, 0, DEFAULT_PRIORITY, message.user_properties)
+                self._enqueue(queue, payload, 0, DEFAULT_PRIORITY, message.user_properties, message.system_properties)
                 self._record(message, sub, kind, payload.encode("utf-8"), True)
             return None
         payload = delivery.queue_payload(message, sub, self.owner).encode("utf-8")
@@ -349,14 +368,16 @@ class MnsBackend(BaseBackend):
 
     # -- queues ---------------------------------------------------------------------------------------------
     def put_queue(self, name: str, **attributes: Any) -> bool:
-        """CreateQueue: True if created, False if it exists with the same given attributes (real 204)."""
+        """CreateQueue: True if created; False if it exists with exactly these attributes (the real 204), an
+        omitted attribute meaning its default; QueueAlreadyExist (409) if they differ (CreateQueue doc)."""
         _check_name("QueueName", name)
         attrs = {k: v for k, v in attributes.items() if v is not None}
         self._validate_queue_attributes(attrs)
         with self._lock:
             existing = self._queues.get(name)
             if existing is not None:
-                if all(getattr(existing, k) == v for k, v in attrs.items()):
+                wanted = Queue(name, existing.create_time, existing.last_modify_time, **attrs)
+                if all(getattr(existing, key) == getattr(wanted, key) for key in QUEUE_ATTRIBUTES):
                     return False
                 raise e.QueueAlreadyExist()
             now = self._now_s()
@@ -428,6 +449,7 @@ class MnsBackend(BaseBackend):
         delay_seconds: int | None = None,
         priority: int | None = None,
         user_properties: Iterable[UserProperty] = (),
+        system_properties: Iterable[UserProperty] = (),
     ) -> QueueMessage:
         """SendMessage: enqueue ``body`` as given (the SDK base64-encodes it by default, we store the text)."""
         if priority is not None:
@@ -438,15 +460,25 @@ class MnsBackend(BaseBackend):
             target = self._queue(queue)
             _check_body(body, target.maximum_message_size)
             delay = target.delay_seconds if delay_seconds is None else delay_seconds
-            message = self._enqueue(target, body, delay, priority or DEFAULT_PRIORITY, tuple(user_properties))
+            message = self._enqueue(
+                target, body, delay, priority or DEFAULT_PRIORITY, tuple(user_properties), tuple(system_properties)
+            )
             self._changed.notify_all()
             return message.snapshot()
 
     def _enqueue(
-        self, queue: Queue, body: str, delay: int, priority: int, props: tuple[UserProperty, ...]
+        self,
+        queue: Queue,
+        body: str,
+        delay: int,
+        priority: int,
+        props: tuple[UserProperty, ...],
+        system_props: tuple[UserProperty, ...] = (),
     ) -> QueueMessage:
         now = self._now_ms()
-        message = QueueMessage(new_message_id(), body, md5_upper(body), now, now + delay * 1000, priority, props)
+        message = QueueMessage(
+            new_message_id(), body, md5_upper(body), now, now + delay * 1000, priority, props, system_props
+        )
         queue.messages.append(message)
         return message
 

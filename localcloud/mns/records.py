@@ -18,7 +18,8 @@ DEFAULT_PRIORITY = 8
 
 @dataclass(frozen=True)
 class UserProperty:
-    """One ``UserProperties/PropertyValue`` of a message (Type: STRING, NUMBER, BOOLEAN or BINARY)."""
+    """One ``UserProperties/PropertyValue`` of a message (Type: STRING, NUMBER, BOOLEAN or BINARY), or one
+    ``SystemProperties/SystemPropertyValue`` (``traceparent``, ``tracestate``, ``baggage``…: Type STRING)."""
 
     name: str
     value: str
@@ -36,6 +37,7 @@ class PublishedMessage:
     publish_time: int  # epoch ms
     body_md5: str
     user_properties: tuple[UserProperty, ...] = ()
+    system_properties: tuple[UserProperty, ...] = ()
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -98,6 +100,7 @@ class QueueMessage:
     next_visible_time: int  # epoch ms
     priority: int = DEFAULT_PRIORITY
     user_properties: tuple[UserProperty, ...] = ()
+    system_properties: tuple[UserProperty, ...] = ()
     dequeue_count: int = 0
     first_dequeue_time: int = 0
     receipt_handle: str = ""

@@ -14,7 +14,9 @@ from localcloud.core.errors import ServiceError
 from localcloud.core.responses import BaseResponse, action
 from localcloud.mns import errors as e
 from localcloud.mns import wire
+from localcloud.mns.delivery import queue_arn_owner
 from localcloud.mns.models import MAX_BATCH, MnsBackend
+from localcloud.mns.records import QueueMessage
 
 API_VERSION = "2015-06-06"
 Entry = list[tuple[str, object]]
@@ -95,6 +97,16 @@ class MnsResponse(BaseResponse):
         entries: list[Entry] = [[(f"{item}URL", url(n)), *(meta(n) if with_meta else [])] for n in page]
         return _xml(wire.listing(root, item, entries, next_marker))
 
+    # -- account -------------------------------------------------------------------------------------------------
+    @action
+    def get_account_attributes(self) -> Response:
+        return _xml(wire.account_attributes(self.backend.logging_bucket))
+
+    @action
+    def set_account_attributes(self) -> Response:
+        self.backend.set_account_attributes(wire.parse_account_attributes(self.body))
+        return _no_content()
+
     # -- topics --------------------------------------------------------------------------------------------------
     @action
     def create_topic(self) -> Response:
@@ -125,13 +137,20 @@ class MnsResponse(BaseResponse):
     @action
     def publish_message(self) -> Response:
         message = wire.parse_messages(self.body)[1][0]
-        published = self.backend.publish(self.name, message.body, message.tag, message.user_properties)
+        published = self.backend.publish(
+            self.name,
+            message.body,
+            message.tag,
+            message.user_properties,
+            system_properties=message.system_properties,
+        )
         return _xml(wire.sent_message(published.message_id, published.body_md5), 201)
 
     # -- subscriptions -------------------------------------------------------------------------------------------
     @action
     def subscribe(self) -> Response:
         fields = wire.parse_subscription(self.body)
+        self._check_queue_endpoint(fields["endpoint"] or "")
         created = self.backend.put_subscription(
             self.name,
             self.subscription,
@@ -141,6 +160,16 @@ class MnsResponse(BaseResponse):
             fields["notify_strategy"],
         )
         return self._created(f"topics/{self.name}/subscriptions/{self.subscription}", created)
+
+    def _check_queue_endpoint(self, endpoint: str) -> None:
+        """A queue ARN must name this account and region (an empty field means them): MNS pushes only to the
+        topic owner's own queues, and refuses another owner's as it refuses any other owner's resource."""
+        owner = queue_arn_owner(endpoint)
+        if owner is None:
+            return
+        region, account = owner
+        if account not in ("", self.gateway.account_id) or region not in ("", self.gateway.region):
+            raise e.AccessDenied()
 
     @action
     def set_subscription_attributes(self) -> Response:
@@ -193,8 +222,13 @@ class MnsResponse(BaseResponse):
     @action
     def send_message(self) -> Response:
         m = wire.parse_messages(self.body)[1][0]
-        sent = self.backend.send_message(self.name, m.body, m.delay_seconds, m.priority, m.user_properties)
+        sent = self._send(m)
         return _xml(wire.sent_message(sent.message_id, sent.body_md5), 201)
+
+    def _send(self, m: wire.MessageInput) -> QueueMessage:
+        return self.backend.send_message(
+            self.name, m.body, m.delay_seconds, m.priority, m.user_properties, m.system_properties
+        )
 
     @action
     def batch_send_message(self) -> Response:
@@ -204,7 +238,7 @@ class MnsResponse(BaseResponse):
         results: list[tuple[str, str] | ServiceError] = []
         for m in messages:
             try:
-                sent = self.backend.send_message(self.name, m.body, m.delay_seconds, m.priority, m.user_properties)
+                sent = self._send(m)
                 results.append((sent.message_id, sent.body_md5))
             except e.QueueNotExist:
                 raise

@@ -2,7 +2,8 @@
 
 ``?metaoverride=true`` turns a create (PUT) into a set-attributes; a ``<Messages>`` body makes a send a batch
 send; ``numOfMessages`` makes a receive a batch, ``peekonly=true`` a peek; a DELETE without ``ReceiptHandle``
-deletes the batch its body lists. Any other path or method is MNS's ``InvalidRequestURL``.
+deletes the batch its body lists; ``/?accountmeta=true`` reads (GET) or sets (PUT) the account's attributes. Any
+other path or method is MNS's ``InvalidRequestURL``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from localcloud.mns.responses import MnsResponse
 
 # endpoint -> (URL rule, the resource it names: the path form RAM policies use)
 _ENDPOINTS = {
+    "account": ("/", "*"),
     "topics": ("/topics", "/topics"),
     "topic": ("/topics/<name>", "/topics/{name}"),
     "topic_messages": ("/topics/<name>/messages", "/topics/{name}"),
@@ -31,6 +33,8 @@ _ENDPOINTS = {
 URLS = Map([Rule(rule, endpoint=endpoint) for endpoint, (rule, _) in _ENDPOINTS.items()], strict_slashes=False)
 
 ACTIONS: dict[tuple[str, str], str] = {
+    ("account", "GET"): "GetAccountAttributes",
+    ("account", "PUT"): "SetAccountAttributes",
     ("topics", "GET"): "ListTopic",
     ("topic", "PUT"): "CreateTopic",
     ("topic", "GET"): "GetTopicAttributes",
@@ -80,7 +84,7 @@ def route(request: Request) -> Route | None:
     except HTTPException:
         return None
     action = ACTIONS.get((str(endpoint), request.method))
-    if action is None:
+    if action is None or (endpoint == "account" and not _flag(request, "accountmeta")):
         return None
     resource = _ENDPOINTS[str(endpoint)][1].format(**args)
     return Route(_variant(action, request), resource, dict(args))

@@ -66,10 +66,11 @@ def _bool(fields: dict[str, str], name: str) -> bool | None:
     return raw.lower() == "true"
 
 
-def _user_properties(element: ET.Element) -> tuple[UserProperty, ...]:
+def _properties_of(element: ET.Element, container_tag: str) -> tuple[UserProperty, ...]:
+    """The ``Name``/``Value``/``Type`` entries of a message's ``UserProperties`` or ``SystemProperties``."""
     props: list[UserProperty] = []
     for container in element:
-        if _local(container.tag) != "UserProperties":
+        if _local(container.tag) != container_tag:
             continue
         for value in container:
             fields = _fields(value)
@@ -87,6 +88,7 @@ class MessageInput:
     delay_seconds: int | None
     priority: int | None
     user_properties: tuple[UserProperty, ...]
+    system_properties: tuple[UserProperty, ...] = ()
 
 
 def _message_input(element: ET.Element) -> MessageInput:
@@ -96,7 +98,8 @@ def _message_input(element: ET.Element) -> MessageInput:
         tag=fields.get("MessageTag") or None,
         delay_seconds=_int_field(fields, "DelaySeconds"),
         priority=_int_field(fields, "Priority"),
-        user_properties=_user_properties(element),
+        user_properties=_properties_of(element, "UserProperties"),
+        system_properties=_properties_of(element, "SystemProperties"),
     )
 
 
@@ -183,14 +186,13 @@ def batch_sent(results: Sequence[tuple[str, str] | ServiceError]) -> bytes:
     return document("Messages", "".join(parts))
 
 
-def _properties(props: Sequence[UserProperty]) -> str:
+def _properties(props: Sequence[UserProperty], container: str = "UserProperties", item: str = "PropertyValue") -> str:
     if not props:
         return ""
     values = "".join(
-        f"<PropertyValue>{xml_elements([('Name', p.name), ('Value', p.value), ('Type', p.type)])}</PropertyValue>"
-        for p in props
+        f"<{item}>{xml_elements([('Name', p.name), ('Value', p.value), ('Type', p.type)])}</{item}>" for p in props
     )
-    return f"<UserProperties>{values}</UserProperties>"
+    return f"<{container}>{values}</{container}>"
 
 
 def _message_inner(message: QueueMessage, peek: bool) -> str:
@@ -209,7 +211,8 @@ def _message_inner(message: QueueMessage, peek: bool) -> str:
         ("DequeueCount", message.dequeue_count),
         ("Priority", message.priority),
     ]
-    return xml_elements(pairs) + _properties(message.user_properties)
+    system = _properties(message.system_properties, "SystemProperties", "SystemPropertyValue")
+    return xml_elements(pairs) + _properties(message.user_properties) + system
 
 
 def received(messages: Sequence[QueueMessage], batch: bool, peek: bool) -> bytes:
@@ -229,6 +232,18 @@ def delete_errors(failures: Sequence[tuple[str, ServiceError]]) -> bytes:
         for h, err in failures
     )
     return document("Errors", parts)
+
+
+def account_attributes(logging_bucket: str) -> bytes:
+    """GetAccountAttributes: ``<Account><LoggingBucket/></Account>`` (empty when no bucket is set)."""
+    return document("Account", xml_elements([("LoggingBucket", logging_bucket)]))
+
+
+def parse_account_attributes(body: bytes) -> str | None:
+    """The LoggingBucket of a SetAccountAttributes body (None when the body does not set it)."""
+    if not body.strip():
+        return None
+    return _fields(parse_root(body)).get("LoggingBucket")
 
 
 def topic_meta(topic: Topic) -> list[tuple[str, object]]:

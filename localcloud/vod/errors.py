@@ -1,14 +1,16 @@
 """VOD / OpenAPI-gateway errors: one class per error code, with the real message and HTTP status, and their table.
 
 Sources: VOD common errors (help doc 52841: MissingParameter, InvalidParameter, Forbidden, InternalError,
-ServiceUnavailable), the OpenAPI gateway's public error list (help doc 48054/53438 and error-center "Public":
-InvalidApi.NotFound 404, InvalidTimeStamp.Expired, SignatureNonceUsed, SignatureDoesNotMatch, Throttling.User,
-InvalidSecurityToken.*, MissingSecurityToken, IncompleteSignature) and SDK issue threads (InvalidVersion,
-InvalidAction.NotFound). Unconfirmed: the HTTP status of InvalidAccessKeyId.NotFound (docs say 400, SDK
-error traces show 404; we use 404), the status of InvalidVersion (400 assumed), the message of
-InvalidAction.NotFound (taken from InvalidApi.NotFound), which STS error a bad token gets (we use .Malformed),
-and the code for an unparsable signature (we use IncompleteSignature; a missing one is MissingParameter, as
-the gateway's public list says for a missing AccessKeyId/Signature/Timestamp).
+ServiceUnAvailable), the OpenAPI gateway's public error list (help doc 48054/53438 and error-center "Public":
+ServiceUnavailable, InvalidApi.NotFound 404, InvalidTimeStamp.Expired, SignatureNonceUsed, SignatureDoesNotMatch,
+Throttling.User, InvalidSecurityToken.*, MissingSecurityToken, IncompleteSignature) and SDK issue threads
+(InvalidVersion, InvalidAction.NotFound; SignatureDoesNotMatch's "server string to sign is:" message). Messages
+are the gateway's exact texts, with no detail appended (the verifier's explanation goes to the log).
+Unconfirmed: the HTTP status of InvalidAccessKeyId.NotFound (docs say 400, SDK error traces show 404; we use 404),
+the status of InvalidVersion (400 assumed), the message of InvalidAction.NotFound (taken from InvalidApi.NotFound),
+which STS error a bad token gets (we use .Malformed), and the code for an unparsable signature (we use
+IncompleteSignature; a missing one is MissingParameter, as the gateway's public list says for a missing
+AccessKeyId/Signature/Timestamp).
 """
 
 from __future__ import annotations
@@ -62,7 +64,17 @@ class ThrottlingApi(ServiceError):
     status = 400
 
 
+class ServiceUnAvailable(ServiceError):
+    """VOD's own spelling (its error-code table); the gateway's is :class:`ServiceUnavailable`."""
+
+    code = "ServiceUnAvailable"
+    message = "The request has failed due to a temporary failure of the server."
+    status = 503
+
+
 class ServiceUnavailable(ServiceError):
+    """The OpenAPI gateway's spelling of the same 503."""
+
     code = "ServiceUnavailable"
     message = "The request has failed due to a temporary failure of the server."
     status = 503
@@ -96,6 +108,12 @@ class SignatureDoesNotMatch(ServiceError):
     code = "SignatureDoesNotMatch"
     message = "Specified signature is not matched with our calculation."
     status = 400
+
+    @classmethod
+    def echoing(cls, string_to_sign: str) -> SignatureDoesNotMatch:
+        """The gateway's message, which ends with its string-to-sign after a single ``:`` (aliyun-python-sdk-core
+        splits the message on ``:`` and compares the second part with its own string-to-sign)."""
+        return cls(f"{cls.message} server string to sign is:{string_to_sign}")
 
 
 class InvalidAccessKeyIdNotFound(ServiceError):
@@ -156,6 +174,7 @@ ERRORS = ErrorTable(
         Throttling,
         ThrottlingUser,
         ThrottlingApi,
+        ServiceUnAvailable,
         ServiceUnavailable,
         InternalError,
         InvalidActionNotFound,
@@ -175,8 +194,6 @@ ERRORS = ErrorTable(
     not_implemented=InvalidApiNotFound,
     unknown_action=InvalidActionNotFound,
     denied=Forbidden,
-    # The VOD error page spells it "ServiceUnAvailable"; a fault may name either spelling.
-    aliases={"ServiceUnAvailable": ServiceUnavailable},
     auth={
         "missing": MissingParameter,
         "malformed": IncompleteSignature,
@@ -188,5 +205,4 @@ ERRORS = ErrorTable(
         "stale_date": InvalidTimeStampExpired,
         "replayed_nonce": SignatureNonceUsed,
     },
-    auth_detail=True,
 )

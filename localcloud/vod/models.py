@@ -34,6 +34,10 @@ DEFAULT_FILE_SIZE = 10 * 1024 * 1024
 CALL_LOG_LIMIT = 100_000  # a long soak must not grow memory without bound; the counts stay exact
 FAIL_CODE = "DownloadFailed"  # unconfirmed: the real error codes of failed URL uploads are not documented
 FAIL_MESSAGE = "Failed to download the file from the source URL."
+# GetURLUploadInfos' sample shows a SUCCESS job with ErrorCode "200"; its ErrorMessage there is a placeholder
+# ("error_message"), so a finished job carries an empty message.
+SUCCESS_CODE = "200"
+SUCCESS_MESSAGE = ""
 
 
 @dataclass
@@ -147,6 +151,7 @@ class Job:
             self._status = SUCCESS
             self.media_id = uuid.uuid5(uuid.NAMESPACE_URL, self.job_id).hex
             self.file_size = DEFAULT_FILE_SIZE
+            self.error_code, self.error_message = SUCCESS_CODE, SUCCESS_MESSAGE
         else:
             self._status = FAIL
             self.error_code, self.error_message = FAIL_CODE, FAIL_MESSAGE

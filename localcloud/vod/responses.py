@@ -1,71 +1,46 @@
-"""VOD's API actions (:class:`VodResponse`): read RPC parameters, split and decode the comma lists, render JSON.
+"""VOD's API actions (:class:`VodResponse`): read RPC parameters, split and decode the comma lists, render.
 
-The SDK sends every API parameter in the query (ACS3 and legacy RPC alike); a form body is merged too, for
-other clients. A list parameter is ONE value whose comma-separated items are each URL-encoded by the caller,
-so items are split on ``,`` first and then decoded once with ``unquote`` (``+`` stays ``+``: only the
-transport layer, already undone by werkzeug, turns ``+`` into a space).
+Parameters and answers are read and written by :mod:`localcloud.vod.wire` (query and form body; JSON or XML). A
+list parameter is ONE value whose comma-separated items are each URL-encoded by the caller, so items are split on
+``,`` first and then decoded once with ``unquote`` (``+`` stays ``+``: only the transport layer, already undone by
+werkzeug, turns ``+`` into a space).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 from typing import Any
 from urllib.parse import unquote
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
-from localcloud.auth import verify_vod
+from localcloud.auth import AuthFailure, verify_vod
+from localcloud.auth.vod import missing_parameter, server_string_to_sign
 from localcloud.core.errors import ServiceError
 from localcloud.core.gateway import Identity
-from localcloud.core.render import compact_json
 from localcloud.core.responses import BaseResponse, action
-from localcloud.vod.errors import ERRORS, Forbidden, InvalidParameter, MissingParameter, ThrottlingUser
+from localcloud.vod import wire
+from localcloud.vod.errors import (
+    ERRORS,
+    Forbidden,
+    InvalidParameter,
+    MissingParameter,
+    SignatureDoesNotMatch,
+    ThrottlingUser,
+)
 from localcloud.vod.models import InfoResult, Item, JobInfo, VodBackend, VodCall
 
-CONTENT_TYPE = "application/json;charset=utf-8"
+log = logging.getLogger("localcloud")
+
 MAX_CANCEL_ITEMS = 10
 MAX_INFO_ITEMS = 10
 MAX_UPLOAD_URLS = 20
-# Common RPC parameters (legacy signature); they are not API input and are left out of the call log.
-COMMON_PARAMS = frozenset(
-    {
-        "Action",
-        "Version",
-        "Format",
-        "Timestamp",
-        "SignatureNonce",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureType",
-        "AccessKeyId",
-        "SecurityToken",
-        "BearerToken",
-        "Signature",
-    }
-)
 
 
 # -- request ---------------------------------------------------------------------------------------------
-def action_name(request: Request) -> str | None:
-    """ACS3 carries the action in ``x-acs-action``; legacy RPC in the ``Action`` query parameter."""
-    return request.headers.get("x-acs-action") or request.args.get("Action")
-
-
-def api_version(request: Request) -> str | None:
-    return request.headers.get("x-acs-version") or request.args.get("Version")
-
-
-def request_params(request: Request) -> dict[str, str]:
-    """API parameters from the query and, if present, a form body (form wins), without the common ones."""
-    params = {k: v for k, v in request.args.items() if k not in COMMON_PARAMS}
-    if request.mimetype == "application/x-www-form-urlencoded":
-        request.get_data()  # cache the raw bytes: parsing the form would consume them, and signatures cover them
-        params.update((k, v) for k, v in request.form.items() if k not in COMMON_PARAMS)
-    return params
-
-
 def split_items(params: dict[str, str], name: str, limit: int, *, decode: bool) -> list[Item] | None:
     """The items of list parameter ``name`` (None if absent or empty); >limit or an empty item is invalid."""
     raw = params.get(name)
@@ -91,10 +66,20 @@ class VodResponse(BaseResponse):
 
     @functools.cached_property
     def params(self) -> dict[str, str]:
-        return request_params(self.request)
+        return wire.api_parameters(self.request)
 
     def verify(self) -> str:
         return verify_vod(self.request, self.gateway.credentials)
+
+    def auth_error(self, failure: AuthFailure) -> ServiceError:
+        """The gateway's exact message: a missing parameter is named, a wrong signature echoes the string the
+        gateway signed; the verifier's own explanation goes to the log only."""
+        log.info("vod authentication failed: %s", failure)
+        if failure.kind == "missing":
+            return MissingParameter.named(missing_parameter(self.request))
+        if failure.kind == "bad_signature":
+            return SignatureDoesNotMatch.echoing(server_string_to_sign(self.request))
+        return super().auth_error(failure)
 
     def authorize(self, identity: Identity) -> None:
         if identity.access_key_id in self.backend.forbidden_access_keys:
@@ -154,22 +139,24 @@ class VodResponse(BaseResponse):
 
     # -- rendering and the call log ------------------------------------------------------------------------
     def json(self, body: dict[str, Any], status: int = 200) -> Response:
-        payload = compact_json({"RequestId": self.request_id, **body})
-        return Response(payload.encode("utf-8"), status=status, content_type=CONTENT_TYPE)
+        """The answer in the requested format (JSON or XML, see :mod:`localcloud.vod.wire`), RequestId first."""
+        payload, content_type = wire.render(
+            f"{self.route.action}Response", {"RequestId": self.request_id, **body}, wire.response_format(self.request)
+        )
+        return Response(payload, status=status, content_type=content_type)
 
     def render_error(self, error: ServiceError) -> Response:
-        """``{"RequestId","HostId","Code","Message","Recommend"}``; throttling may carry ``x-acs-retry-after``."""
-        response = self.json(
-            {
-                "HostId": f"vod.{self.gateway.region}.aliyuncs.com",
-                "Code": error.code,
-                "Message": error.message,
-                "Recommend": (
-                    f"https://api.aliyun.com/troubleshoot?q={error.code}&product=vod&requestId={self.request_id}"
-                ),
-            },
-            error.status,
-        )
+        """``{"RequestId","HostId","Code","Message","Recommend"}`` (XML: ``<Error>``); throttling may carry
+        ``x-acs-retry-after``."""
+        body = {
+            "RequestId": self.request_id,
+            "HostId": f"vod.{self.gateway.region}.aliyuncs.com",
+            "Code": error.code,
+            "Message": error.message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=vod&requestId={self.request_id}",
+        }
+        payload, content_type = wire.render("Error", body, wire.response_format(self.request))
+        response = Response(payload, status=error.status, content_type=content_type)
         retry_after = self.backend.send_retry_after_ms
         if retry_after and error.code.startswith("Throttling"):
             response.headers["x-acs-retry-after"] = str(retry_after)
@@ -178,7 +165,7 @@ class VodResponse(BaseResponse):
     def record(self, status: int, error_code: str | None) -> None:
         self.backend.record_call(
             VodCall(
-                action=action_name(self.request) or "",
+                action=wire.action_name(self.request) or "",
                 params=self.params,
                 status=status,
                 error_code=error_code,

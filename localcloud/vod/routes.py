@@ -14,7 +14,8 @@ from localcloud.core.gateway import Gateway
 from localcloud.core.responses import Route, ServiceApp
 from localcloud.vod.errors import InvalidVersion, MissingParameter
 from localcloud.vod.models import VodBackend
-from localcloud.vod.responses import VodResponse, action_name, api_version
+from localcloud.vod.responses import VodResponse
+from localcloud.vod.wire import action_name, api_version
 
 API_VERSION = "2017-03-21"
 

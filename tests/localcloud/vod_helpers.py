@@ -106,8 +106,11 @@ def call_api(
     body: dict[str, str] | None = None,
     method: str = "POST",
     version: str = "2017-03-21",
+    body_type: str = "json",
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The SDK's generic ``call_api`` (public API, no patching): any action, version, method, form body."""
+    """The SDK's generic ``call_api`` (public API, no patching): any action, version, method, form body, headers;
+    ``body_type="string"`` hands back the answer as text (an XML answer as sent)."""
     params = Params(
         action=action,
         version=version,
@@ -117,9 +120,9 @@ def call_api(
         auth_type="AK",
         style="RPC",
         req_body_type="formData",
-        body_type="json",
+        body_type=body_type,
     )
-    request = OpenApiRequest(query=query, body=body)
+    request = OpenApiRequest(query=query, body=body, headers=headers)
     return client.call_api(params, request, RuntimeOptions())
 
 
