@@ -169,15 +169,12 @@ def test_list_buckets_and_bucket_lifecycle(env: Running) -> None:
 
     bucket.create_bucket()
     assert [b.name for b in service.list_buckets().buckets] == ["fresh-bucket", "manifests"]
-    with pytest.raises(oss2.exceptions.ServerError) as taken:
-        bucket.create_bucket()
     bucket.put_object("k", b"v")
     with pytest.raises(oss2.exceptions.ServerError) as not_empty:
         bucket.delete_bucket()
     bucket.delete_object("k")
     bucket.delete_bucket()
 
-    assert (taken.value.status, taken.value.code) == (409, "BucketAlreadyExists")
     assert (not_empty.value.status, not_empty.value.code) == (409, "BucketNotEmpty")
     assert not env.cloud.oss.bucket_exists("fresh-bucket")
 
@@ -242,6 +239,6 @@ def test_unimplemented_sub_resources_answer_not_implemented(env: Running) -> Non
     env.cloud.oss.put_object("manifests", "k", b"v")
 
     with pytest.raises(oss2.exceptions.NotImplemented) as caught:
-        oss2_bucket(env.oss_url, "manifests").put_object_acl("k", oss2.OBJECT_ACL_PRIVATE)
+        oss2_bucket(env.oss_url, "manifests").restore_object("k")
 
     assert (caught.value.status, caught.value.code) == (400, "NotImplemented")
