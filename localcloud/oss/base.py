@@ -159,7 +159,7 @@ class OssRequest(BaseResponse):
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         """A numeric query parameter within [low, high]; anything else is InvalidArgument."""
-        raw = self.query(name, str(default))
+        raw = self.query(name) or str(default)  # oss2 sends some markers blank
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise e.InvalidArgument(f"{name} must be an integer between {low} and {high}.", ArgumentName=name)
         return int(raw)

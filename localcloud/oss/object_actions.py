@@ -139,9 +139,9 @@ class ObjectActions(OssRequest):
             headers.pop(name, None)
         headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
         response = Response([] if head else [gzip.compress(obj.data)], status=200, direct_passthrough=True)
+        response.automatically_set_content_length = False  # sent chunked, as OSS does
         for name, value in headers.items():
             response.headers[name] = value
-        response.headers.pop("Content-Length", None)
         return response
 
     @action
