@@ -211,7 +211,7 @@ class BucketNotOwned(OssError):
 class InvalidObjectState(OssError):
     """Reading an Archive/ColdArchive/DeepColdArchive object that has not been restored."""
 
-    code, status = "InvalidObjectState", 403
+    code, status, ec = "InvalidObjectState", 403, "0016-00000404"
     message = "The operation is not valid for the object's state"
 
 

@@ -426,7 +426,7 @@ class OssBackend(MultipartMixin, BaseBackend):
             delta,
             stored.etag,
             stored.content_type,
-            stored.user_meta,
+            tuple((name, _meta_text(value)) for name, value in stored.user_meta),
             request_id,
             source_ip,
             stored.last_modified,
@@ -454,3 +454,12 @@ def _input_of(stored: StoredObject) -> ObjectInput:
         stored.tags,
         stored.encryption,
     )
+
+
+def _meta_text(value: str) -> str:
+    """A metadata value as text for an event: the header's bytes are UTF-8 when a client sent UTF-8 (oss2 does),
+    otherwise they are kept as received."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value

@@ -107,7 +107,7 @@ class ObjectActions(OssRequest):
             return empty_response(304, {"ETag": headers["ETag"], "Last-Modified": headers["Last-Modified"]})
         for query, header in wire.RESPONSE_OVERRIDES.items():
             if self.query(query):
-                headers[header] = self.query(query)
+                headers[header] = wire.header_text(self.query(query))
         status, first, last = 200, 0, obj.size - 1
         wanted = None if head else wire.parse_range(self.request.headers.get("Range"), obj.size)
         if wanted is not None:

@@ -35,6 +35,12 @@ def http_date(epoch_seconds: float) -> str:
     return formatdate(epoch_seconds, usegmt=True)
 
 
+def header_text(value: str) -> str:
+    """A header value whose UTF-8 bytes go on the wire as they are (WSGI servers write header text as latin-1):
+    a ``response-content-disposition`` naming a Chinese file name comes back as its UTF-8 bytes."""
+    return value.encode("utf-8").decode("latin-1")
+
+
 def el(name: str, value: object) -> str:
     return f"<{name}>{xml_text(value)}</{name}>"
 

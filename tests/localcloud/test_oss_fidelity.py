@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import alibabacloud_oss_v2 as oss_v2
 import oss2
@@ -57,6 +58,27 @@ def test_utf8_bytes_in_user_metadata_are_signed_and_returned_as_sent(env: Runnin
 
     assert put.status == 200
     assert returned.encode("iso-8859-1").decode("utf-8") == "测试 ünï"
+
+
+def test_utf8_metadata_reaches_an_oss_trigger_as_text(env: Running) -> None:
+    function = f"acs:fc:{REGION}:1234567890123456:functions/listener"
+    env.cloud.oss.add_notification(BUCKET, function)
+
+    oss2_bucket(env.oss_url, BUCKET).put_object("m.txt", b"x", headers={"x-oss-meta-batch": "批次 7".encode()})
+
+    (delivered,) = env.cloud.fc.wait_for(1)
+    assert json.loads(delivered.event)["events"][0]["oss"]["object"]["objectMeta"]["userMeta"] == {"batch": "批次 7"}
+
+
+def test_response_override_with_utf8_is_returned_as_utf8_bytes(env: Running) -> None:
+    env.cloud.oss.put_object(BUCKET, "report.csv", b"a,b\n")
+    disposition = 'attachment; filename="报告.csv"'
+
+    got = oss2_bucket(env.oss_url, BUCKET).get_object(
+        "report.csv", params={"response-content-disposition": disposition}
+    )
+
+    assert got.headers["Content-Disposition"].encode("iso-8859-1").decode("utf-8") == disposition
 
 
 # -- bucket before AccessKey -----------------------------------------------------------------------------------

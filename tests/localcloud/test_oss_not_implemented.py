@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+import oss2
 import pytest
 from alibabacloud_oss_v2.signer.v1 import SignerV1
 from oss2.auth import ProviderAuth
-from svc_helpers import Running
+from svc_helpers import Running, oss2_bucket
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -107,3 +109,14 @@ def test_sub_resource_is_emulated_or_not_implemented(connection: http.client.HTT
             else:
                 assert answer == (403, "AccessDenied"), f"{method} {target}"
                 assert _routed(method, target) == expected
+
+
+def test_an_upload_asking_for_a_callback_is_not_implemented_and_stores_nothing(services: Running) -> None:
+    services.cloud.reset()
+    services.cloud.oss.create_bucket(BUCKET)
+    callback = base64.b64encode(json.dumps({"callbackUrl": "http://127.0.0.1:9/cb", "callbackBody": "x"}).encode())
+
+    with pytest.raises(oss2.exceptions.NotImplemented):
+        oss2_bucket(services.oss_url, BUCKET).put_object("k", b"x", headers={"x-oss-callback": callback.decode()})
+
+    assert services.cloud.oss.objects(BUCKET) == {}
