@@ -172,6 +172,7 @@ def test_accept_encoding_gzip_compresses_text_of_at_least_1kb(env: Running) -> N
     binary = bucket.get_object("big.bin", headers=gz)
     ranged = bucket.get_object("big.txt", byte_range=(0, 9), headers=gz)
     plain = bucket.get_object("big.txt")
+    refused = bucket.get_object("big.txt", headers={"Accept-Encoding": "gzip;q=0, identity"})
     v2 = oss_v2_client(env.oss_url).get_object(
         oss_v2.GetObjectRequest(bucket=BUCKET, key="big.txt", accept_encoding="gzip")
     )
@@ -180,7 +181,7 @@ def test_accept_encoding_gzip_compresses_text_of_at_least_1kb(env: Running) -> N
     assert {"ETag", "Content-Length", "Accept-Ranges"}.isdisjoint(compressed.headers)
     assert compressed.read() == TEXT  # the transport decompresses; the CRC is the stored object's
     assert (v2.content_encoding, v2.body.read()) == ("gzip", TEXT)
-    for uncompressed in (small, binary, ranged, plain):
+    for uncompressed in (small, binary, ranged, plain, refused):
         assert "Content-Encoding" not in uncompressed.headers
     assert ranged.read() == TEXT[:10]
 
