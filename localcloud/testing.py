@@ -131,6 +131,25 @@ def oss_bucket(cloud: LocalCloud, bucket: str, sts: bool = False) -> Any:
     return oss2.Bucket(auth, cloud.url("oss"), bucket)
 
 
+def oss_v2_client(cloud: LocalCloud, *, sts: bool = False, access_key: tuple[str, str] | None = None) -> Any:
+    """An ``alibabacloud_oss_v2`` Client on the local OSS (signature V4, path style, no retries); ``access_key``
+    (id, secret) replaces the demo key, e.g. with one the cloud does not know."""
+    import alibabacloud_oss_v2 as oss_v2
+
+    key_id, secret = access_key or (cloud.access_key_id, cloud.access_key_secret)
+    token = None
+    if sts:
+        cred = sts_credentials(cloud)
+        key_id, secret, token = cred.access_key_id, cred.access_key_secret, cred.security_token
+    config = oss_v2.config.load_default()
+    config.credentials_provider = oss_v2.credentials.StaticCredentialsProvider(key_id, secret, token)
+    config.region = cloud.region
+    config.endpoint = cloud.url("oss")
+    config.use_path_style = True
+    config.retry_max_attempts = 1
+    return oss_v2.Client(config)
+
+
 def _project_dir(config: pytest.Config) -> Path:
     return Path(os.environ.get("LOCALCLOUD_PROJECT") or config.rootpath)
 

@@ -28,6 +28,23 @@ def header(request: Request, name: str) -> str:
     return request.headers.get(name, "") or ""
 
 
+def header_bytes(value: str) -> bytes:
+    """A header value as the bytes the client sent: WSGI hands them over latin-1 decoded (PEP 3333), so a UTF-8
+    value arrives as mojibake and encodes back to exactly the signed bytes."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from a WSGI server (a hand-built request): the text is already decoded
+        return value.encode("utf-8")
+
+
+def query_value(request: Request, name: str) -> str | None:
+    """The form-decoded value of query parameter ``name`` as sent (first occurrence), None when absent."""
+    for key, value in parse_query(raw_query(request)):
+        if key == name:
+            return value
+    return None
+
+
 def headers_with_prefix(request: Request, prefix: str) -> list[tuple[str, str]]:
     """(lowercased name, value) of every header whose name starts with ``prefix``, sorted by name."""
     return sorted((k.lower(), v) for k, v in request.headers.items() if k.lower().startswith(prefix))
@@ -125,9 +142,10 @@ def parse_iso8601(value: str, header_name: str, fmt: str) -> float:
 
 
 # -- digests -------------------------------------------------------------------------------------------------
-def b64_hmac(secret: str, message: str, digestmod: HashFactory) -> str:
-    """base64(HMAC(secret, message)) with both sides UTF-8, as the SDKs compute it."""
-    digest = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), digestmod).digest()
+def b64_hmac(secret: str, message: str | bytes, digestmod: HashFactory) -> str:
+    """base64(HMAC(secret, message)) with text as UTF-8, as the SDKs compute it."""
+    data = message if isinstance(message, bytes) else message.encode("utf-8")
+    digest = hmac.new(secret.encode("utf-8"), data, digestmod).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -11,15 +11,22 @@ docstring are best guesses; the README lists them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from localcloud.core.errors import ErrorTable, ServiceError
 
 
 class OssError(ServiceError):
     """An OSS error: ``details`` become extra XML children (e.g. Key, BucketName); ``ec`` is OSS's diagnostic
-    code (the ``<EC>`` element and ``x-oss-ec`` header), where known."""
+    code (the ``<EC>`` element and ``x-oss-ec`` header), where known; ``headers`` are response headers some
+    errors carry (PositionNotEqualToLength's ``x-oss-next-append-position``)."""
 
     message = "We encountered an internal error. Please try again."
     ec: str = ""
+
+    def __init__(self, message: str | None = None, *, headers: Mapping[str, str] | None = None, **details: str):
+        super().__init__(message, **details)
+        self.headers = dict(headers or {})
 
 
 class AccessDenied(OssError):
@@ -48,6 +55,14 @@ class FileAlreadyExists(OssError):
 class InvalidArgument(OssError):
     code, status = "InvalidArgument", 400
     message = "Invalid argument."
+
+
+class EncryptionNotAllowed(InvalidArgument):
+    """An ``x-oss-server-side-encryption`` header on an operation that does not take one (EC page
+    0005-00000002; oss2's SSE tests expect InvalidArgument for UploadPart and CompleteMultipartUpload)."""
+
+    ec = "0005-00000002"
+    message = "The x-oss-server-side-encryption header is not supported by this operation."
 
 
 class InvalidBucketName(OssError):
@@ -164,6 +179,80 @@ class InvalidSecurityToken(OssError):
     message = "The security token you provided is invalid."
 
 
+class RequestExpired(OssError):
+    """A presigned URL used after its expiry; the body carries ``Expires`` and ``ServerTime``."""
+
+    code, status, ec = "AccessDenied", 403, "0002-00000069"
+    message = "Request has expired."
+
+
+class PresignExpiresInvalid(OssError):
+    """A presigned URL whose expiry is missing or not a number (EC 0002-00000067/68/70). The code is
+    UNCONFIRMED: the EC pages describe the condition, not the answer."""
+
+    code, status, ec = "AccessDenied", 403, "0002-00000070"
+    message = "Invalid expiration time in the signed URL."
+
+
+class SigningRegionInvalid(OssError):
+    """A V4 credential scope naming another region; code, message and EC as OSS answers them."""
+
+    code, status, ec = "InvalidArgument", 400, "0002-00000226"
+    message = "Invalid signing region in Authorization header."
+
+
+class BucketNotOwned(OssError):
+    """Any request (but PutBucket) on a bucket another account owns."""
+
+    code, status = "AccessDenied", 403
+    message = "The bucket you access does not belong to you."
+
+
+class InvalidObjectState(OssError):
+    """Reading an Archive/ColdArchive/DeepColdArchive object that has not been restored."""
+
+    code, status, ec = "InvalidObjectState", 403, "0016-00000404"
+    message = "The operation is not valid for the object's state"
+
+
+class InvalidTag(OssError):
+    """An object tag breaking the documented limits (EC 0010-00000217); the code is UNCONFIRMED."""
+
+    code, status, ec = "InvalidTag", 400, "0010-00000217"
+    message = "The tag provided was not a valid tag."
+
+
+class InvalidEncryptionAlgorithmError(OssError):
+    """An ``x-oss-server-side-encryption`` other than AES256, KMS or SM4 (oss2 pairs the code with 400)."""
+
+    code, status = "InvalidEncryptionAlgorithmError", 400
+    message = "The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4"
+
+
+class PositionNotEqualToLength(OssError):
+    code, status, ec = "PositionNotEqualToLength", 409, "0026-00000016"
+    message = "Position is not equal to file length"
+
+
+class ObjectNotAppendable(OssError):
+    code, status, ec = "ObjectNotAppendable", 409, "0026-00000017"
+    message = "The object is not appendable"
+
+
+class SymlinkTargetMissing(NoSuchKey):
+    """GET/HEAD through a symlink whose target does not exist."""
+
+    ec = "0026-00000012"
+    message = "The symlink target object does not exist."
+
+
+class NotSymlink(OssError):
+    """GetSymlink on an object that is not a symlink (EC 0043-00000101); the code is UNCONFIRMED."""
+
+    code, status, ec = "NotSymlink", 400, "0043-00000101"
+    message = "The specified object is not a symlink."
+
+
 class InternalError(OssError):
     code, status = "InternalError", 500
 
@@ -199,6 +288,12 @@ ERRORS = ErrorTable(
         RequestTimeTooSkewed,
         SecurityTokenExpired,
         InvalidSecurityToken,
+        InvalidObjectState,
+        InvalidTag,
+        InvalidEncryptionAlgorithmError,
+        PositionNotEqualToLength,
+        ObjectNotAppendable,
+        NotSymlink,
         InternalError,
         ServiceUnavailable,
     ),

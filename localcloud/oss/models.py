@@ -1,4 +1,5 @@
-"""OSS state: buckets, objects (immutable bytes), multipart uploads and FC notification rules.
+"""OSS state: buckets and objects (immutable records, :mod:`.records`), plus multipart uploads (:mod:`.multipart`)
+and FC notification rules.
 
 Plain objects behind one lock; no HTTP here. Objects keep their bytes once, as ``bytes``, so a GET can serve
 slices of a memoryview without copying the whole object per request. Mutations that fire notifications return
@@ -7,149 +8,45 @@ the pending deliveries instead of sending them, so the HTTP layer can deliver af
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import hashlib
 import logging
-import re
 import threading
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
-import crcmod
 
 from localcloud.clock import Clock
 from localcloud.core.backend import BaseBackend, DeliverEvent
 from localcloud.core.ids import new_request_id
 from localcloud.oss import errors as e
 from localcloud.oss.events import CREATED_ALL, NotificationRule, ObjectEvent, event_bytes, rule_id_for
+from localcloud.oss.multipart import MultipartMixin
+from localcloud.oss.records import (
+    COLD_CLASSES,
+    DEFAULT_CONTENT_TYPE,
+    PLAIN,
+    Bucket,
+    Listing,
+    ObjectInput,
+    Page,
+    PendingNotification,
+    StoredObject,
+    check_bucket_name,
+    check_key,
+    crc64,
+    md5_parts,
+)
+
+__all__ = ["ObjectInput", "OssBackend", "StoredObject", "crc64"]
 
 log = logging.getLogger(__name__)
 
-# CRC-64/ECMA-182 as OSS computes it (oss2.utils.Crc64 / alibabacloud_oss_v2.crc: reflected, xorout all ones).
-_crc64 = crcmod.mkCrcFun(0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF, rev=True)
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-MAX_KEY_BYTES = 1023
-MIN_PART_SIZE = 100 * 1024
-MAX_PART_NUMBER = 10000
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
-
-def crc64(data: bytes) -> int:
-    return int(_crc64(data))
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """One object version. ``etag`` is upper-case hex without quotes (``-N`` suffix for multipart)."""
-
-    bucket: str
-    key: str
-    data: bytes
-    etag: str
-    crc64: int
-    content_type: str
-    last_modified: float
-    content_md5: str | None = None
-    object_type: str = "Normal"
-    user_meta: tuple[tuple[str, str], ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view without the bytes."""
-        return {
-            "bucket": self.bucket,
-            "key": self.key,
-            "size": self.size,
-            "etag": self.etag,
-            "crc64": str(self.crc64),
-            "content_type": self.content_type,
-            "last_modified": self.last_modified,
-            "object_type": self.object_type,
-            "user_meta": dict(self.user_meta),
-        }
-
-
-@dataclass(frozen=True)
-class Part:
-    number: int
-    data: bytes
-    etag: str
-    crc64: int
-    last_modified: float
-
-
-@dataclass
-class Upload:
-    upload_id: str
-    key: str
-    initiated: float
-    content_type: str
-    user_meta: tuple[tuple[str, str], ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
-    parts: dict[int, Part] = field(default_factory=dict)
-
-
-@dataclass
-class Bucket:
-    name: str
-    create_time: float
-    objects: dict[str, StoredObject] = field(default_factory=dict)
-    uploads: dict[str, Upload] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PendingNotification:
-    """An FC delivery to make once the triggering response has been sent."""
-
-    function_arn: str
-    event: bytes
-
-
-@dataclass(frozen=True)
-class Listing:
-    contents: list[StoredObject]
-    common_prefixes: list[str]
-    truncated: bool
-    next_marker: str
-
-
-@dataclass(frozen=True)
-class ObjectInput:
-    """What a write carries besides the bytes: content type, ``x-oss-meta-*`` and the stored HTTP headers."""
-
-    content_type: str | None = None
-    user_meta: tuple[tuple[str, str], ...] = ()
-    headers: tuple[tuple[str, str], ...] = ()
-    content_md5: str | None = None
-
-
-def md5_parts(data: bytes) -> tuple[str, str]:
-    """(upper-case hex, base64) MD5 of ``data``."""
-    digest = hashlib.md5(data).digest()
-    return digest.hex().upper(), base64.b64encode(digest).decode("ascii")
-
-
-def check_bucket_name(name: str) -> None:
-    if not _BUCKET_NAME.match(name):
-        raise e.InvalidBucketName(BucketName=name)
-
-
-def check_key(key: str) -> None:
-    size = len(key.encode("utf-8"))
-    if size == 0 or size > MAX_KEY_BYTES or key.startswith(("/", "\\")):
-        raise e.InvalidObjectName(Key=key)
-
-
-class OssBackend(BaseBackend):
+class OssBackend(MultipartMixin, BaseBackend):
     """Buckets and objects of one account; the Python API tests and the FC wiring use.
 
     ``region`` and ``account_id`` go into notification events; ``deliver`` hands each event to its function.
+    Buckets may be owned by another account (``create_bucket(name, owner=...)``), to stand for a name that is
+    taken elsewhere in OSS's global namespace.
     """
 
     def __init__(self, clock: Clock, region: str, account_id: str, deliver: DeliverEvent) -> None:
@@ -171,19 +68,28 @@ class OssBackend(BaseBackend):
         return bucket
 
     # -- buckets --------------------------------------------------------------------------------------------
-    def put_bucket(self, name: str) -> Bucket:
-        """PutBucket: BucketAlreadyExists (409) if the name is taken, even by ourselves."""
+    def put_bucket(
+        self, name: str, *, owner: str | None = None, acl: str | None = None, storage_class: str = "Standard"
+    ) -> Bucket:
+        """PutBucket: create the bucket; on one the caller owns, only update its ACL (the PutBucket doc: later
+        calls "modify its metadata"); on another account's, BucketAlreadyExists (409)."""
         check_bucket_name(name)
+        owner = owner or self.account_id
         with self._lock:
-            if name in self._buckets:
-                raise e.BucketAlreadyExists(BucketName=name)
-            bucket = self._buckets[name] = Bucket(name, self._now())
+            bucket = self._buckets.get(name)
+            if bucket is not None:
+                if bucket.owner != owner:
+                    raise e.BucketAlreadyExists(BucketName=name)
+                if acl:
+                    bucket.acl = acl
+                return bucket
+            bucket = self._buckets[name] = Bucket(name, self._now(), owner, acl or "private", storage_class)
             return bucket
 
-    def create_bucket(self, name: str) -> Bucket:
-        """Python API: create the bucket unless it exists; return it."""
+    def create_bucket(self, name: str, owner: str | None = None) -> Bucket:
+        """Python API: create the bucket unless it exists; return it. ``owner`` defaults to this account."""
         with self._lock:
-            return self._buckets.get(name) or self.put_bucket(name)
+            return self._buckets.get(name) or self.put_bucket(name, owner=owner)
 
     def delete_bucket(self, name: str) -> None:
         with self._lock:
@@ -192,13 +98,32 @@ class OssBackend(BaseBackend):
                 raise e.BucketNotEmpty(BucketName=name)
             del self._buckets[name]
 
+    def bucket(self, name: str) -> Bucket:
+        """The bucket (NoSuchBucket if there is none)."""
+        with self._lock:
+            return self._bucket(name)
+
     def buckets(self) -> list[Bucket]:
+        """Every bucket, whoever owns it, by name."""
         with self._lock:
             return [self._buckets[name] for name in sorted(self._buckets)]
+
+    def list_buckets(self, owner: str, prefix: str = "", marker: str = "", max_keys: int = 100) -> Page:
+        """ListBuckets: the owner's buckets after ``marker`` whose names start with ``prefix``, by name."""
+        with self._lock:
+            names = sorted(n for n, b in self._buckets.items() if b.owner == owner)
+            chosen = [self._buckets[n] for n in names if n.startswith(prefix) and n > marker]
+        page = chosen[:max_keys]
+        truncated = len(chosen) > max_keys
+        return Page(page, truncated, page[-1].name if truncated else "")
 
     def bucket_exists(self, name: str) -> bool:
         with self._lock:
             return name in self._buckets
+
+    def set_bucket_acl(self, name: str, acl: str) -> None:
+        """PutBucketAcl; like PutBucket it creates the bucket when there is none (PutBucketAcl doc)."""
+        self.put_bucket(name, acl=acl)
 
     # -- objects --------------------------------------------------------------------------------------------
     def store(
@@ -206,7 +131,7 @@ class OssBackend(BaseBackend):
         bucket: str,
         key: str,
         data: bytes,
-        meta: ObjectInput = ObjectInput(),
+        meta: ObjectInput = PLAIN,
         *,
         forbid_overwrite: bool = False,
         event_name: str = "ObjectCreated:PutObject",
@@ -214,6 +139,7 @@ class OssBackend(BaseBackend):
         source_ip: str = "127.0.0.1",
         object_type: str = "Normal",
         etag: str | None = None,
+        symlink_target: str | None = None,
     ) -> tuple[StoredObject, list[PendingNotification]]:
         """Write an object and return it with the notifications it triggers (not yet delivered)."""
         check_key(key)
@@ -239,6 +165,11 @@ class OssBackend(BaseBackend):
                 object_type,
                 meta.user_meta,
                 meta.headers,
+                meta.storage_class,
+                meta.acl,
+                meta.tags,
+                meta.encryption,
+                symlink_target,
             )
             target.objects[key] = stored
             delta = stored.size - (previous.size if previous else 0)
@@ -253,15 +184,34 @@ class OssBackend(BaseBackend):
         return stored
 
     def head(self, bucket: str, key: str) -> StoredObject:
+        """The object as stored (a symlink is returned as itself, not followed)."""
         with self._lock:
             stored = self._bucket(bucket).objects.get(key)
             if stored is None:
                 raise e.NoSuchKey(Key=key)
             return stored
 
+    def resolve(self, bucket: str, key: str) -> tuple[StoredObject, StoredObject]:
+        """(the object named, the object whose bytes it stands for): a symlink's target, or the object itself."""
+        with self._lock:
+            named = self.head(bucket, key)
+            if named.symlink_target is None:
+                return named, named
+            target = self._bucket(bucket).objects.get(named.symlink_target)
+            if target is None or target.symlink_target is not None:
+                raise e.SymlinkTargetMissing(Key=key)
+            return named, target
+
+    @staticmethod
+    def readable(obj: StoredObject) -> StoredObject:
+        """``obj`` if its bytes may be read; Archive and colder classes need a restore first (not emulated)."""
+        if obj.storage_class in COLD_CLASSES:
+            raise e.InvalidObjectState(Key=obj.key)
+        return obj
+
     def get_object(self, bucket: str, key: str) -> bytes:
-        """Python API: the object's bytes."""
-        return self.head(bucket, key).data
+        """Python API: the object's bytes (through a symlink, its target's)."""
+        return self.resolve(bucket, key)[1].data
 
     def objects(self, bucket: str) -> dict[str, StoredObject]:
         """Python API: every object of the bucket by key, in key order."""
@@ -269,7 +219,12 @@ class OssBackend(BaseBackend):
             return dict(sorted(self._bucket(bucket).objects.items()))
 
     def delete(
-        self, bucket: str, key: str, request_id: str = "", source_ip: str = "127.0.0.1"
+        self,
+        bucket: str,
+        key: str,
+        request_id: str = "",
+        source_ip: str = "127.0.0.1",
+        event_name: str = "ObjectRemoved:DeleteObject",
     ) -> list[PendingNotification]:
         """DeleteObject: succeeds whether or not the key exists (as OSS does); NoSuchBucket otherwise."""
         with self._lock:
@@ -277,7 +232,132 @@ class OssBackend(BaseBackend):
             if previous is None:
                 return []
             gone = StoredObject(bucket, key, b"", previous.etag, 0, previous.content_type, self._now())
-            return self._notifications(gone, "ObjectRemoved:DeleteObject", -previous.size, request_id, source_ip)
+            return self._notifications(gone, event_name, -previous.size, request_id, source_ip)
+
+    def delete_many(
+        self, bucket: str, keys: Iterable[str], request_id: str = "", source_ip: str = "127.0.0.1"
+    ) -> list[PendingNotification]:
+        """DeleteMultipleObjects: each key deleted as by DeleteObject (a missing key is not an error)."""
+        pending: list[PendingNotification] = []
+        with self._lock:
+            self._bucket(bucket)
+            for key in keys:
+                pending += self.delete(bucket, key, request_id, source_ip, "ObjectRemoved:DeleteObjects")
+        return pending
+
+    def copy(
+        self,
+        source: tuple[str, str],
+        bucket: str,
+        key: str,
+        meta: ObjectInput,
+        *,
+        keep_meta: bool,
+        keep_tags: bool,
+        forbid_overwrite: bool = False,
+        request_id: str = "",
+        source_ip: str = "127.0.0.1",
+    ) -> tuple[StoredObject, list[PendingNotification]]:
+        """CopyObject: the source's bytes (a symlink's target's) under ``bucket``/``key``. ``keep_meta``
+        (``x-oss-metadata-directive: COPY``, the default) keeps the source's content type and user metadata;
+        ``keep_tags`` likewise its tags; storage class, ACL and encryption come from the request."""
+        with self._lock:
+            _, original = self.resolve(*source)
+            self.readable(original)
+            if original.object_type == "Appendable":
+                raise e.InvalidArgument("The source object is an appendable object, which CopyObject cannot copy.")
+            meta = dataclasses.replace(
+                meta,
+                content_type=original.content_type if keep_meta else meta.content_type,
+                user_meta=original.user_meta if keep_meta else meta.user_meta,
+                headers=original.headers if keep_meta else meta.headers,
+                tags=original.tags if keep_tags else meta.tags,
+                content_md5=None,
+            )
+            stored, pending = self.store(
+                bucket,
+                key,
+                original.data,
+                meta,
+                forbid_overwrite=forbid_overwrite,
+                event_name="ObjectCreated:CopyObject",
+                request_id=request_id,
+                source_ip=source_ip,
+                object_type=original.object_type,
+                etag=original.etag,
+            )
+            return stored, pending
+
+    def append(
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        data: bytes,
+        meta: ObjectInput,
+        request_id: str = "",
+        source_ip: str = "127.0.0.1",
+    ) -> tuple[StoredObject, list[PendingNotification]]:
+        """AppendObject: ``position`` must be the current length (0 creates the object); only the first append's
+        headers (type, metadata, class, ACL, tags, encryption) count, as OSS keeps them."""
+        with self._lock:
+            previous = self._bucket(bucket).objects.get(key)
+            if previous is not None and previous.object_type != "Appendable":
+                raise e.ObjectNotAppendable(Key=key)
+            length = previous.size if previous else 0
+            if position != length:
+                raise e.PositionNotEqualToLength(headers={"x-oss-next-append-position": str(length)})
+            combined = (previous.data if previous else b"") + bytes(data)
+            if meta.content_md5 is not None and meta.content_md5 != md5_parts(bytes(data))[1]:
+                raise e.InvalidDigest()
+            kept = meta if previous is None else _input_of(previous)
+            return self.store(
+                bucket,
+                key,
+                combined,
+                dataclasses.replace(kept, content_md5=None),
+                event_name="ObjectCreated:AppendObject",
+                request_id=request_id,
+                source_ip=source_ip,
+                object_type="Appendable",
+            )
+
+    def put_symlink(
+        self,
+        bucket: str,
+        key: str,
+        target: str,
+        meta: ObjectInput,
+        *,
+        forbid_overwrite: bool = False,
+        request_id: str = "",
+        source_ip: str = "127.0.0.1",
+    ) -> tuple[StoredObject, list[PendingNotification]]:
+        """PutSymlink: the target need not exist (the PutSymlink doc: OSS does not check it)."""
+        check_key(target)
+        return self.store(
+            bucket,
+            key,
+            b"",
+            dataclasses.replace(meta, content_md5=None),
+            forbid_overwrite=forbid_overwrite,
+            event_name="ObjectCreated:PutSymlink",
+            request_id=request_id,
+            source_ip=source_ip,
+            object_type="Symlink",
+            etag=hashlib.md5(target.encode("utf-8")).hexdigest().upper(),
+            symlink_target=target,
+        )
+
+    def update(self, bucket: str, key: str, **changes: object) -> StoredObject:
+        """Change an object's ACL or tags in place; neither is a write, so Last-Modified stays."""
+        with self._lock:
+            objects = self._bucket(bucket).objects
+            stored = objects.get(key)
+            if stored is None:
+                raise e.NoSuchKey(Key=key)
+            objects[key] = dataclasses.replace(stored, **changes)  # type: ignore[arg-type]
+            return objects[key]
 
     def list_objects(
         self, bucket: str, prefix: str = "", marker: str = "", delimiter: str = "", max_keys: int = 100
@@ -306,94 +386,6 @@ class OssBackend(BaseBackend):
                 contents.append(objects[key])
                 last = key
         return Listing(contents, prefixes, False, "")
-
-    # -- multipart ------------------------------------------------------------------------------------------
-    def initiate_upload(self, bucket: str, key: str, meta: ObjectInput = ObjectInput()) -> Upload:
-        check_key(key)
-        with self._lock:
-            upload = Upload(
-                uuid.uuid4().hex.upper(),
-                key,
-                self._now(),
-                meta.content_type or DEFAULT_CONTENT_TYPE,
-                meta.user_meta,
-                meta.headers,
-            )
-            self._bucket(bucket).uploads[upload.upload_id] = upload
-            return upload
-
-    def _upload(self, bucket: str, key: str, upload_id: str) -> Upload:
-        upload = self._bucket(bucket).uploads.get(upload_id)
-        if upload is None or upload.key != key:
-            raise e.NoSuchUpload(UploadId=upload_id)
-        return upload
-
-    def upload_part(
-        self, bucket: str, key: str, upload_id: str, number: int, data: bytes, content_md5: str | None = None
-    ) -> Part:
-        if not 1 <= number <= MAX_PART_NUMBER:
-            raise e.InvalidArgument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive.")
-        md5_hex, md5_b64 = md5_parts(data)
-        if content_md5 is not None and content_md5 != md5_b64:
-            raise e.InvalidDigest()
-        with self._lock:
-            upload = self._upload(bucket, key, upload_id)
-            part = Part(number, bytes(data), md5_hex, crc64(data), self._now())
-            upload.parts[number] = part
-            return part
-
-    def complete_upload(
-        self,
-        bucket: str,
-        key: str,
-        upload_id: str,
-        parts: Iterable[tuple[int, str]] | None,
-        request_id: str = "",
-        source_ip: str = "127.0.0.1",
-    ) -> tuple[StoredObject, list[PendingNotification]]:
-        """CompleteMultipartUpload; ``parts`` None means all uploaded parts (``x-oss-complete-all: yes``)."""
-        with self._lock:
-            upload = self._upload(bucket, key, upload_id)
-            chosen = self._chosen_parts(upload, parts)
-            for part in chosen[:-1]:
-                if len(part.data) < MIN_PART_SIZE:
-                    raise e.EntityTooSmall()
-            combined = hashlib.md5(b"".join(bytes.fromhex(p.etag) for p in chosen)).hexdigest().upper()
-            meta = ObjectInput(upload.content_type, upload.user_meta, upload.headers)
-            stored, pending = self.store(
-                bucket,
-                key,
-                b"".join(p.data for p in chosen),
-                meta,
-                event_name="ObjectCreated:CompleteMultipartUpload",
-                request_id=request_id,
-                source_ip=source_ip,
-                object_type="Multipart",
-                etag=f"{combined}-{len(chosen)}",
-            )
-            del self._buckets[bucket].uploads[upload_id]
-            return stored, pending
-
-    @staticmethod
-    def _chosen_parts(upload: Upload, parts: Iterable[tuple[int, str]] | None) -> list[Part]:
-        if parts is None:
-            return [upload.parts[n] for n in sorted(upload.parts)]
-        chosen: list[Part] = []
-        for number, etag in parts:
-            if chosen and number <= chosen[-1].number:
-                raise e.InvalidPartOrder()
-            part = upload.parts.get(number)
-            if part is None or etag.strip('"').upper() != part.etag:
-                raise e.InvalidPart()
-            chosen.append(part)
-        if not chosen:
-            raise e.MalformedXML()
-        return chosen
-
-    def abort_upload(self, bucket: str, key: str, upload_id: str) -> None:
-        with self._lock:
-            self._upload(bucket, key, upload_id)
-            del self._buckets[bucket].uploads[upload_id]
 
     # -- notifications --------------------------------------------------------------------------------------
     def add_notification(
@@ -434,7 +426,7 @@ class OssBackend(BaseBackend):
             delta,
             stored.etag,
             stored.content_type,
-            stored.user_meta,
+            tuple((name, _meta_text(value)) for name, value in stored.user_meta),
             request_id,
             source_ip,
             stored.last_modified,
@@ -448,3 +440,26 @@ class OssBackend(BaseBackend):
                 self._deliver(item.function_arn, item.event, source="oss")
             except Exception:
                 log.exception("OSS -> FC delivery to %s failed", item.function_arn)
+
+
+def _input_of(stored: StoredObject) -> ObjectInput:
+    """What an existing object was written with (an append keeps it)."""
+    return ObjectInput(
+        stored.content_type,
+        stored.user_meta,
+        stored.headers,
+        None,
+        stored.storage_class,
+        stored.acl,
+        stored.tags,
+        stored.encryption,
+    )
+
+
+def _meta_text(value: str) -> str:
+    """A metadata value as text for an event: the header's bytes are UTF-8 when a client sent UTF-8 (oss2 does),
+    otherwise they are kept as received."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value

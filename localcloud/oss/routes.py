@@ -4,9 +4,9 @@ A sub-resource is a query parameter that selects an API (``?acl``, ``?uploads``,
 clients sign (:data:`SUBRESOURCES`, from both SDKs' lists) minus those that only modify an action (``response-*``
 overrides, the ListObjectsV2 ``continuation-token``, a ``security-token``). A request is routed only when its
 level, method and exact set of sub-resources (plus ``x-oss-copy-source`` for the copy APIs) name an action this
-emulator implements; anything else — an API it does not emulate or a sub-resource it does not know how to honour
-— is answered ``NotImplemented``, never reinterpreted as another operation. A method no OSS API uses (e.g. PATCH)
-is ``MethodNotAllowed``.
+emulator implements; anything else — an API it does not emulate, a sub-resource it does not know how to honour,
+or a header asking for a feature it does not have (an upload callback) — is answered ``NotImplemented``, never
+reinterpreted as another operation. A method no OSS API uses (e.g. PATCH) is ``MethodNotAllowed``.
 """
 
 from __future__ import annotations
@@ -36,16 +36,37 @@ ROUTES: dict[tuple[str, str, frozenset[str]], str] = {
     ("bucket", "DELETE", frozenset()): "DeleteBucket",
     ("bucket", "GET", frozenset()): "ListObjects",
     ("bucket", "GET", frozenset({"location"})): "GetBucketLocation",
+    ("bucket", "GET", frozenset({"acl"})): "GetBucketAcl",
+    ("bucket", "PUT", frozenset({"acl"})): "PutBucketAcl",
+    ("bucket", "GET", frozenset({"uploads"})): "ListMultipartUploads",
+    ("bucket", "POST", frozenset({"delete"})): "DeleteMultipleObjects",
     ("object", "PUT", frozenset()): "PutObject",
+    ("object", "PUT", frozenset({COPY_SOURCE})): "CopyObject",
     ("object", "GET", frozenset()): "GetObject",
     ("object", "HEAD", frozenset()): "HeadObject",
     ("object", "HEAD", frozenset({"objectMeta"})): "GetObjectMeta",
     ("object", "DELETE", frozenset()): "DeleteObject",
+    ("object", "POST", frozenset({"append"})): "AppendObject",
+    ("object", "POST", frozenset({"append", "position"})): "AppendObject",
+    ("object", "GET", frozenset({"acl"})): "GetObjectAcl",
+    ("object", "PUT", frozenset({"acl"})): "PutObjectAcl",
+    ("object", "GET", frozenset({"tagging"})): "GetObjectTagging",
+    ("object", "PUT", frozenset({"tagging"})): "PutObjectTagging",
+    ("object", "DELETE", frozenset({"tagging"})): "DeleteObjectTagging",
+    ("object", "PUT", frozenset({"symlink"})): "PutSymlink",
+    ("object", "GET", frozenset({"symlink"})): "GetSymlink",
     ("object", "POST", frozenset({"uploads"})): "InitiateMultipartUpload",
     ("object", "PUT", frozenset({"uploadId", "partNumber"})): "UploadPart",
+    ("object", "PUT", frozenset({"uploadId", "partNumber", COPY_SOURCE})): "UploadPartCopy",
     ("object", "POST", frozenset({"uploadId"})): "CompleteMultipartUpload",
     ("object", "DELETE", frozenset({"uploadId"})): "AbortMultipartUpload",
+    ("object", "GET", frozenset({"uploadId"})): "ListParts",
 }
+
+
+NOT_EMULATED_HEADERS = frozenset({"x-oss-callback", "x-oss-callback-var"})
+"""Headers that ask OSS to do more than the API does (call back a server after an upload): such requests are
+refused, never served without the extra behaviour."""
 
 
 def selectors(request: Request) -> frozenset[str]:
@@ -59,6 +80,8 @@ def selectors(request: Request) -> frozenset[str]:
 def route(request: Request) -> Route | None:
     if request.method not in METHODS:
         raise e.MethodNotAllowed()
+    if NOT_EMULATED_HEADERS.intersection(name.lower() for name, _ in request.headers.items()):
+        return None
     bucket, key = locate(request)
     level = "object" if key else "bucket" if bucket else "service"
     action = ROUTES.get((level, request.method, selectors(request)))

@@ -11,12 +11,13 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import alibabacloud_oss_v2 as oss_v2
 import oss2
+import pytest
 from mns.account import Account
 
 from localcloud.auth.credentials import CredentialStore
@@ -172,6 +173,7 @@ def oss_v2_client(
     token: str | None = None,
     *,
     virtual_host_via_proxy: bool = False,
+    signature_version: str = "v4",
 ) -> oss_v2.Client:
     """alibabacloud_oss_v2 against the local OSS: path style on the loopback URL (the function's setup), or
     virtual-host style on the real endpoint name with the local server as HTTP proxy.
@@ -181,6 +183,7 @@ def oss_v2_client(
     cfg = oss_v2.config.load_default()
     cfg.credentials_provider = oss_v2.credentials.StaticCredentialsProvider(access_key_id, secret, token)
     cfg.region = REGION
+    cfg.signature_version = signature_version
     cfg.retry_max_attempts = 1
     if virtual_host_via_proxy:
         cfg.endpoint = f"http://oss-{REGION}.aliyuncs.com"
@@ -189,3 +192,12 @@ def oss_v2_client(
         cfg.endpoint = url
         cfg.use_path_style = True
     return oss_v2.Client(cfg)
+
+
+def oss_v2_error(call: Callable[[], object]) -> oss_v2.exceptions.ServiceError:
+    """The service error an alibabacloud_oss_v2 call raised (it wraps each in an OperationError)."""
+    with pytest.raises(oss_v2.exceptions.OperationError) as caught:
+        call()
+    error = caught.value.unwrap()
+    assert isinstance(error, oss_v2.exceptions.ServiceError)
+    return error

@@ -40,13 +40,13 @@ def xml_code(body: bytes) -> str:
     ("method", "path"),
     [
         ("PUT", "/ni-bucket/key?live"),  # PutLiveChannel, not an object write
-        ("PUT", "/ni-bucket?acl"),  # PutBucketAcl, not a bucket create
+        ("PUT", "/ni-bucket?lifecycle"),  # PutBucketLifecycle, not a bucket create
         ("PUT", "/ni-bucket?requestPayment"),
         ("GET", "/ni-bucket?requestPayment"),  # not an object listing
-        ("GET", "/ni-bucket?uploads"),  # ListMultipartUploads
-        ("GET", "/ni-bucket/key?uploadId=1"),  # ListParts
+        ("GET", "/ni-bucket?versions"),  # ListObjectVersions
+        ("POST", "/ni-bucket/key?restore"),  # RestoreObject
         ("GET", "/ni-bucket/key?versionId=v1"),  # a version, not the latest object
-        ("POST", "/ni-bucket/key?append&position=0"),  # AppendObject
+        ("POST", "/ni-bucket/key?uploads&append"),  # no API takes both
         ("POST", "/ni-bucket"),  # PostObject
         ("PUT", "/?regionList"),
     ],
@@ -61,20 +61,23 @@ def test_oss_answers_not_implemented_for_apis_and_sub_resources_it_does_not_emul
 
 def test_oss_sdk_calls_to_apis_not_emulated_raise_not_implemented(cloud: LocalCloud) -> None:
     bucket = oss_bucket(cloud, BUCKET)
+    bucket.put_object("k", b"v")
     with pytest.raises(oss2.exceptions.NotImplemented):
-        bucket.list_multipart_uploads()
+        bucket.list_object_versions()
     with pytest.raises(oss2.exceptions.NotImplemented):
         bucket.get_bucket_request_payment()
     with pytest.raises(oss2.exceptions.NotImplemented):
         bucket.create_live_channel("channel", oss2.models.LiveChannelInfo(target=oss2.models.LiveChannelInfoTarget()))
-    assert cloud.oss.objects(BUCKET) == {}
+    with pytest.raises(oss2.exceptions.NotImplemented):
+        bucket.restore_object("k")
+    assert list(cloud.oss.objects(BUCKET)) == ["k"]
 
 
-def test_oss_copy_is_not_emulated_and_does_not_write_the_source_header_as_data(cloud: LocalCloud) -> None:
+def test_oss_copy_of_a_version_is_not_emulated_and_writes_nothing(cloud: LocalCloud) -> None:
     bucket = oss_bucket(cloud, BUCKET)
     bucket.put_object("source", b"data")
     with pytest.raises(oss2.exceptions.NotImplemented):
-        bucket.copy_object(BUCKET, "source", "copy")
+        bucket.copy_object(BUCKET, "source", "copy", params={"versionId": "v1"})
     assert list(cloud.oss.objects(BUCKET)) == ["source"]
 
 
