@@ -22,13 +22,20 @@ __all__ = [
     "UPLOAD_URL_FIELDS",
     "CancelRequest",
     "CancelRequestBuilder",
+    "Item",
     "RequestedItem",
     "UploadUrl",
+    "check_job_id",
+    "checked_url",
     "decode_payload",
+    "json_items",
     "load_json",
     "looks_like_json",
     "parse_cancel_request",
     "payload_too_large",
+    "source_prefix",
+    "text_line_item",
+    "text_lines_items",
 ]
 
 JOB_ID_FIELDS = ("JobIds", "JobIDs", "jobIds", "job_ids")
@@ -72,6 +79,20 @@ class RequestedItem(NamedTuple):
     is_url: bool
 
 
+class Item(NamedTuple):
+    """One validated item: ``text`` as given (what the results report), ``url`` what is sent to VOD first (the
+    text itself for a job ID; for a URL given URL-encoded, the URL decoded once)."""
+
+    text: str
+    is_url: bool
+    url: str
+
+    @property
+    def dedupe_key(self) -> str:
+        """Equal for two items that are the same item (job IDs as text, URLs by lib.urls.url_key)."""
+        return f"u:{url_key(self.url)}" if self.is_url else f"j:{self.text}"
+
+
 @dataclass(frozen=True)
 class CancelRequest:
     """Validated job IDs and upload URLs, each deduplicated in first-seen order (URLs by lib.urls.url_key)."""
@@ -90,12 +111,19 @@ class CancelRequest:
         for upload_url in self.upload_urls:
             yield RequestedItem(upload_url.original, True)
 
+    def validated_items(self) -> Iterator[Item]:
+        """Every item with what is sent for it: job IDs first, then upload URLs."""
+        for job_id in self.job_ids:
+            yield Item(job_id, False, job_id)
+        for upload_url in self.upload_urls:
+            yield Item(upload_url.original, True, upload_url.url)
+
 
 def _json_type(value: object) -> str:
     return "null" if value is None else _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def _source_prefix(source: str) -> str:
+def source_prefix(source: str) -> str:
     """``source`` (e.g. ``oss://bucket/key``) as a short message prefix, control characters escaped."""
     if not source:
         return ""
@@ -206,6 +234,100 @@ def looks_like_json(text: str) -> bool:
     return text.lstrip().lstrip(_BOM).lstrip().startswith(("{", "["))
 
 
+def check_job_id(text: str, where: str, list_hint: str | None = None) -> None:
+    """InvalidJobId naming ``where`` unless ``text`` is a job ID; ``list_hint`` says what to do instead when it is
+    a comma-joined list."""
+    if not _JOB_ID.fullmatch(text):
+        raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text, list_hint)}: {excerpt(text)}")
+
+
+def checked_url(text: str, where: str, *, comma_separated: bool = False, list_hint: str | None = None) -> str:
+    """The URL to send for ``text`` (decoded once when the whole URL was given URL-encoded); InvalidUrl naming
+    ``where`` when it is not an upload URL."""
+    if list_hint and _JOINED_URLS.search(text):
+        raise BadRequestError(
+            "InvalidUrl", f"{where}: looks like a comma-separated list of URLs; {list_hint}: {excerpt(text)}"
+        )
+    url = text
+    if text[:8].lower().startswith(_ENCODED_URL_PREFIXES):
+        try:
+            url = unquote(text, errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequestError(
+                "InvalidUrl", f"{where}: URL-encoded URL does not decode to UTF-8: {excerpt(text)}"
+            ) from None
+    problem = _url_problem(url)
+    if problem:
+        hint = " (a comma separates items: URL-encode URLs containing commas)" if comma_separated else ""
+        raise BadRequestError("InvalidUrl", f"{where}: {problem}{hint}: {excerpt(text)}")
+    return url
+
+
+def text_line_item(line: str, where: str) -> Item | None:
+    """The item on one line of a text request (stripped; None for a blank or ``#`` comment line); BadRequestError
+    naming ``where`` when the line is not a job ID or an upload URL."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if _is_url_text(text):
+        return Item(text, True, checked_url(text, where, list_hint=_LINES_HINT))
+    check_job_id(text, where, _LINES_HINT)
+    return Item(text, False, text)
+
+
+def text_lines_items(lines: Iterable[str | bytes], source: str = "") -> Iterator[Item]:
+    """The items of text lines (``bytes`` lines are UTF-8, a BOM on the first is dropped), validated in order."""
+    prefix = source_prefix(source)
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, (bytes, bytearray)):
+            try:
+                line = bytes(line).decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise BadRequestError("InvalidEncoding", f"{prefix}line {number}: not UTF-8 text") from None
+        elif number == 1 and line.startswith(_BOM):
+            line = line[1:]
+        item = text_line_item(line, f"{prefix}line {number}")
+        if item is not None:
+            yield item
+
+
+def _json_fields(document: Any, prefix: str) -> tuple[list[str], list[str]]:
+    """The job-ID fields and URL fields a JSON request uses (at most one of each)."""
+    if not isinstance(document, dict):
+        raise BadRequestError(
+            "InvalidPayload",
+            f"{prefix}expected a JSON object with JobIds and/or UploadUrls, got a JSON {_json_type(document)}",
+        )
+    job_fields = [name for name in JOB_ID_FIELDS if name in document]
+    url_fields = [name for name in UPLOAD_URL_FIELDS if name in document]
+    for name in (*job_fields, *url_fields):
+        if name in getattr(document, "repeated", ()):
+            raise BadRequestError("InvalidPayload", f"{prefix}field {name} appears more than once")
+    for fields in (job_fields, url_fields):
+        if len(fields) > 1:
+            raise BadRequestError("InvalidPayload", f"{prefix}fields {' and '.join(fields)} mean the same: use one")
+    if not job_fields and not url_fields:
+        raise BadRequestError(
+            "InvalidPayload",
+            f"{prefix}JSON object has neither {'/'.join(JOB_ID_FIELDS)} nor {'/'.join(UPLOAD_URL_FIELDS)}",
+        )
+    return job_fields, url_fields
+
+
+def json_items(document: Any, source: str = "") -> Iterator[Item]:
+    """The items of a parsed JSON request (job IDs, then URLs), validated in order."""
+    prefix = source_prefix(source)
+    job_fields, url_fields = _json_fields(document, prefix)
+    for name in job_fields:
+        for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
+            check_job_id(text, where, None if comma_separated else _ENTRIES_HINT)
+            yield Item(text, False, text)
+    for name in url_fields:
+        for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
+            hint = None if comma_separated else _ENTRIES_HINT
+            yield Item(text, True, checked_url(text, where, comma_separated=comma_separated, list_hint=hint))
+
+
 class CancelRequestBuilder:
     """Accumulates items from one payload or many manifests, validating and deduplicating as it goes.
 
@@ -229,55 +351,21 @@ class CancelRequestBuilder:
                 f"more than {self.max_items} items in one request; split it or upload it as an OSS manifest",
             )
 
-    def _add_job_id(self, text: str, where: str, list_hint: str | None = None) -> None:
-        """Add a job ID; ``list_hint`` says what to do instead when ``text`` turns out to be a comma-joined list."""
-        if text in self._job_ids:
-            return
-        if not _JOB_ID.fullmatch(text):
-            raise BadRequestError("InvalidJobId", f"{where}: {_job_id_problem(text, list_hint)}: {excerpt(text)}")
-        self._job_ids[text] = None
-        self._check_limit()
-
-    def _add_url(self, text: str, where: str, *, comma_separated: bool = False, list_hint: str | None = None) -> None:
-        if list_hint and _JOINED_URLS.search(text):
-            raise BadRequestError(
-                "InvalidUrl", f"{where}: looks like a comma-separated list of URLs; {list_hint}: {excerpt(text)}"
-            )
-        url = text
-        if text[:8].lower().startswith(_ENCODED_URL_PREFIXES):
-            try:
-                url = unquote(text, errors="strict")
-            except UnicodeDecodeError:
-                raise BadRequestError(
-                    "InvalidUrl", f"{where}: URL-encoded URL does not decode to UTF-8: {excerpt(text)}"
-                ) from None
-        problem = _url_problem(url)
-        if problem:
-            hint = " (a comma separates items: URL-encode URLs containing commas)" if comma_separated else ""
-            raise BadRequestError("InvalidUrl", f"{where}: {problem}{hint}: {excerpt(text)}")
-        key = url_key(url)
-        if key not in self._urls:  # the same URL spelled another way is the same item, reported as first given
-            self._urls[key] = UploadUrl(text, url)
+    def add(self, item: Item) -> None:
+        """Add one validated item, unless it is already in (URLs by lib.urls.url_key: the first spelling wins)."""
+        if item.is_url:
+            key = url_key(item.url)
+            if key not in self._urls:
+                self._urls[key] = UploadUrl(item.text, item.url)
+                self._check_limit()
+        elif item.text not in self._job_ids:
+            self._job_ids[item.text] = None
             self._check_limit()
 
     def add_text_lines(self, lines: Iterable[str | bytes], source: str = "") -> None:
         """Add one item per line: stripped; blank and ``#`` lines skipped; ``http(s)://`` lines are URLs."""
-        prefix = _source_prefix(source)
-        for number, line in enumerate(lines, start=1):
-            if isinstance(line, (bytes, bytearray)):
-                try:
-                    line = bytes(line).decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError:
-                    raise BadRequestError("InvalidEncoding", f"{prefix}line {number}: not UTF-8 text") from None
-            elif number == 1 and line.startswith(_BOM):
-                line = line[1:]
-            item = line.strip()
-            if not item or item.startswith("#"):
-                continue
-            if _is_url_text(item):
-                self._add_url(item, f"{prefix}line {number}", list_hint=_LINES_HINT)
-            else:
-                self._add_job_id(item, f"{prefix}line {number}", _LINES_HINT)
+        for item in text_lines_items(lines, source):
+            self.add(item)
 
     def add_text(self, text: str, source: str = "") -> None:
         """Add a whole text payload (``\\n``, ``\\r\\n`` or ``\\r`` line breaks)."""
@@ -285,32 +373,8 @@ class CancelRequestBuilder:
 
     def add_json(self, document: Any, source: str = "") -> None:
         """Add a parsed JSON document: an object with JobIds and/or UploadUrls (any accepted spelling)."""
-        prefix = _source_prefix(source)
-        if not isinstance(document, dict):
-            raise BadRequestError(
-                "InvalidPayload",
-                f"{prefix}expected a JSON object with JobIds and/or UploadUrls, got a JSON {_json_type(document)}",
-            )
-        job_fields = [name for name in JOB_ID_FIELDS if name in document]
-        url_fields = [name for name in UPLOAD_URL_FIELDS if name in document]
-        for name in (*job_fields, *url_fields):
-            if name in getattr(document, "repeated", ()):
-                raise BadRequestError("InvalidPayload", f"{prefix}field {name} appears more than once")
-        for fields in (job_fields, url_fields):
-            if len(fields) > 1:
-                raise BadRequestError("InvalidPayload", f"{prefix}fields {' and '.join(fields)} mean the same: use one")
-        if not job_fields and not url_fields:
-            raise BadRequestError(
-                "InvalidPayload",
-                f"{prefix}JSON object has neither {'/'.join(JOB_ID_FIELDS)} nor {'/'.join(UPLOAD_URL_FIELDS)}",
-            )
-        for name in job_fields:
-            for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
-                self._add_job_id(text, where, None if comma_separated else _ENTRIES_HINT)
-        for name in url_fields:
-            for text, where, comma_separated in _field_items(document[name], f"{prefix}{name}"):
-                hint = None if comma_separated else _ENTRIES_HINT
-                self._add_url(text, where, comma_separated=comma_separated, list_hint=hint)
+        for item in json_items(document, source):
+            self.add(item)
 
     def add_payload(self, payload: bytes | str, source: str = "") -> None:
         """Add a whole payload: JSON when it starts with ``{`` or ``[``, else text lines."""

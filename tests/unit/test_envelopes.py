@@ -9,11 +9,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from lib.envelopes import Envelope, HttpEnvelope, OssObjectRef, open_envelope
+from lib.checkpoint import Handoff, continuation_event
+from lib.documents import DocumentIds
+from lib.envelopes import ContinuationEnvelope, Envelope, HttpEnvelope, OssObjectRef, open_envelope
 from lib.envelopes.oss import is_manifest
 from lib.errors import BadRequestError, ConfigurationError, EventIgnored
 from lib.request import CancelRequest
@@ -78,8 +81,13 @@ class Carried:
         self.payload = payload
         return CancelRequest(job_ids=("x",))
 
-    def from_manifests(self, manifests: Sequence[OssObjectRef]) -> CancelRequest:
+    def from_manifests(self, manifests: Sequence[OssObjectRef], ids: DocumentIds) -> Any:
         self.manifests = tuple(manifests)
+        self.ids = ids
+        return CancelRequest(job_ids=("x",))
+
+    def from_continuation(self, bucket: str, checkpoint: str, dedupe_key: str, handoff: Handoff) -> Any:
+        self.continuation = (bucket, checkpoint, dedupe_key, handoff)
         return CancelRequest(job_ids=("x",))
 
     def check_trigger_topic(self, topic_name: str) -> None:
