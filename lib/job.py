@@ -83,7 +83,9 @@ class ManifestJob:
         self._own_handoff = own  # the hand-off this invocation was started for (None: the OSS event itself)
         self._validated = checkpoint.phase != "validating"
         s = ctx.settings
-        self._stop_at = ctx.deadline - s.deadline_margin_s - s.continuation_margin_s
+        cutoff = ctx.deadline - s.deadline_margin_s  # no VOD call starts after it
+        margin = min(s.continuation_margin_s, max(cutoff - ctx.clock(), 0.0) / 4)  # a short timeout still works
+        self._stop_at = cutoff - margin
         self.reader = ManifestReader(ctx.objects, max_bytes=s.max_manifest_bytes)
 
     @property
@@ -123,16 +125,24 @@ class ManifestJob:
             raise BadRequestError("InvalidCheckpoint", f"oss://{store.bucket}/{store.key}: {problem}") from None
 
     def _take_over(self, refs: Sequence[OssObjectRef]) -> None:
-        cp = self.cp
-        if cp.finished:
+        """Become the request's newest owner, then read its checkpoint again: whatever an older owner published
+        was written there before this claim (lib.checkpoint), so nothing published is missed or redone."""
+        if self.cp.finished:
             return
         try:
-            cp.generation = self.store.claim(cp.generation, self.ctx.request_id)
+            generation = self.store.claim(self.cp.generation, self.ctx.request_id)
         except OssFailure as failure:
             raise _checkpoint_failure(self.store, failure) from None
-        cp.invocations += 1
-        if not cp.manifests:
-            cp.manifests = [self.reader.resolve(ref) for ref in refs]
+        latest = self._load(self.store)
+        if latest is not None:
+            self.cp = latest
+            self._validated = latest.phase != "validating"
+        self.cp.generation = generation
+        if self.cp.finished:
+            return
+        self.cp.invocations += 1
+        if not self.cp.manifests:
+            self.cp.manifests = [self.reader.resolve(ref) for ref in refs]
         if not self._validated:
             self._validate()
 
@@ -250,6 +260,9 @@ class ManifestJob:
         if self.store.superseded(cp.generation):
             raise Superseded(f"owner {cp.generation + 1} has taken the request over")
         self._publish(documents)
+        cp.pending = []
+        if done:  # a late redelivery must find nothing left to publish
+            self.save()
 
     def _publish(self, documents: Documents) -> None:
         if documents:

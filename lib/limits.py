@@ -83,7 +83,8 @@ CHECKPOINT_INTERVAL_S = 5.0
 """How often a manifest request publishes what it has, writes its checkpoint and logs its progress."""
 CONTINUATION_MARGIN_S = 5.0
 """Seconds before the deadline margin at which a manifest request stops sending batches, so the invocation can
-publish, write its checkpoint and start the next one (or report what is left) before FC's timeout."""
+publish, write its checkpoint and start the next one (or report what is left) before FC's timeout. At most a
+quarter of the invocation's working time, so that a short function timeout still makes progress."""
 MAX_CONTINUATIONS = 200
 """Most invocations one manifest may continue in, after the first; what is left past it is reported Failed."""
 

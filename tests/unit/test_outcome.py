@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -80,7 +81,7 @@ def assert_valid_split(results: Results, documents: list[tuple[str, str]], max_b
         assert {key: part[key] for key in ("Version", "RequestId", "Source", "DedupeKey")} == {
             key: whole[key] for key in ("Version", "RequestId", "Source", "DedupeKey")
         }
-    for earlier, later in zip(parts, parts[1:], strict=False):
+    for earlier, later in itertools.pairwise(parts):
         assert all(earlier["Counts"][name] <= later["Counts"][name] for name in earlier["Counts"])
     lists = merged(documents)
     lists["CanceledJobs"] = list(dict.fromkeys(lists["CanceledJobs"]))
