@@ -73,6 +73,16 @@ class FcResponse(BaseResponse):
                 return known
         raise errors.InvalidArgument(f"invalid x-fc-invocation-type {value!r}: Sync or Async")
 
+    def run_invocation(self) -> Response:
+        """InvokeFunction once the function is known: Sync runs it and answers its result, Async answers 202."""
+        invocation_type = self.invocation_type()
+        body = self.payload(ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT)
+        if invocation_type == "Async":
+            self.backend.invoke_async(body, source="api", request_id=self.request_id)
+            return fc_wire.accepted_response(self.request_id)
+        record = self.backend.invoke(body, source="api", request_id=self.request_id)
+        return fc_wire.invoke_response(record, log_tail=self.header("x-fc-log-type").lower() == "tail")
+
     def payload(self, limit: int) -> bytes:
         """The request body, refused with EntityTooLarge past ``limit`` bytes."""
         self.request.max_content_length = limit
@@ -83,7 +93,7 @@ class FcResponse(BaseResponse):
 
 
 class FcInvokeResponse(FcResponse):
-    """``POST /2016-08-15/services/{service}[.{qualifier}]/functions/{function}/invocations`` (+ FC 3.0's path)."""
+    """``POST /2016-08-15/services/{service}[.{qualifier}]/functions/{function}/invocations``."""
 
     @action
     def invoke_function(self) -> Response:
@@ -91,13 +101,7 @@ class FcInvokeResponse(FcResponse):
         if service is not None and "." in service:
             service, qualifier = service.split(".", 1)
         check_function(self.backend, service, self.route.args["function"], qualifier)
-        invocation_type = self.invocation_type()
-        body = self.payload(ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT)
-        if invocation_type == "Async":
-            self.backend.invoke_async(body, source="api", request_id=self.request_id)
-            return fc_wire.accepted_response(self.request_id)
-        record = self.backend.invoke(body, source="api", request_id=self.request_id)
-        return fc_wire.invoke_response(record, log_tail=self.header("x-fc-log-type").lower() == "tail")
+        return self.run_invocation()
 
 
 class FcApiResponse(FcResponse):
@@ -121,13 +125,7 @@ class FcApiResponse(FcResponse):
     @action
     def invoke_function(self) -> Response:
         self._function()
-        invocation_type = self.invocation_type()
-        body = self.payload(ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT)
-        if invocation_type == "Async":
-            self.backend.invoke_async(body, source="api", request_id=self.request_id)
-            return fc_wire.accepted_response(self.request_id)
-        record = self.backend.invoke(body, source="api", request_id=self.request_id)
-        return fc_wire.invoke_response(record, log_tail=self.header("x-fc-log-type").lower() == "tail")
+        return self.run_invocation()
 
     @action
     def get_function(self) -> Response:
