@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from werkzeug.exceptions import RequestEntityTooLarge as BodyTooLarge
 from werkzeug.wrappers import Response
 
-from localcloud.auth import acs3, verify_fc, wire
+from localcloud.auth import AuthFailure, acs3, verify_fc, wire
 from localcloud.core.errors import ServiceError
 from localcloud.core.gateway import ANONYMOUS, Identity
 from localcloud.core.responses import BaseResponse, action
@@ -87,9 +87,12 @@ class FcResponse(BaseResponse):
         """The request body, refused with EntityTooLarge past ``limit`` bytes."""
         self.request.max_content_length = limit
         try:
-            return wire.body(self.request)
+            body = wire.body(self.request)  # the signature check may have read it already, unbounded
         except BodyTooLarge:
-            raise errors.EntityTooLarge(f"payload size exceeds maximum allowed size ({limit} bytes)") from None
+            body = None
+        if body is None or len(body) > limit:
+            raise errors.EntityTooLarge(f"payload size exceeds maximum allowed size ({limit} bytes)")
+        return body
 
 
 class FcInvokeResponse(FcResponse):
@@ -108,6 +111,8 @@ class FcApiResponse(FcResponse):
     """FC 3.0's own API, ``/2023-03-30/...``: InvokeFunction, and the reads of the function s.yaml declares."""
 
     def verify(self) -> str:
+        if not wire.header(self.request, "Authorization").strip():
+            raise AuthFailure("missing", "the Authorization header is required")
         return acs3.verify(self.request, self.gateway.credentials)
 
     def render_error(self, error: ServiceError) -> Response:

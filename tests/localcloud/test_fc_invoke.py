@@ -91,6 +91,7 @@ def test_environment_has_fc_variables_credentials_s_yaml_endpoints_and_overrides
     assert env["GREETING"] == "hello"
     assert env["VOD_ENDPOINT"] == cloud.url("vod")
     assert env["MNS_ENDPOINT"] == cloud.url("mns") and env["OSS_ENDPOINT"] == cloud.url("oss")
+    assert env["FC_ENDPOINT"] == cloud.url("fc")  # FC's own API, for a function that invokes itself
     assert env["FROM_FUNCTION_ENV"] == "yes"
     assert "PYTHONPATH" not in env
     # WHEN a test overrides and removes variables THEN fresh instances see the change
