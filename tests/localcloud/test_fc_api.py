@@ -45,7 +45,6 @@ def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClou
 @pytest.fixture
 def cloud(shared_cloud: LocalCloud) -> LocalCloud:
     shared_cloud.reset()
-    shared_cloud.fc.retry_delay_scale = 0.0
     return shared_cloud
 
 
