@@ -98,8 +98,8 @@ class LocalCloud:
         return self.fc.deliver_event(function_arn, event, source=source, retry_strategy=retry_strategy)
 
     def _service_urls(self) -> dict[str, str]:
-        """Where the function reaches VOD, MNS and OSS (none before :meth:`start`)."""
-        return {name: self.url(name) for name in ("vod", "mns", "oss") if name in self._servers}
+        """Where the function reaches VOD, MNS, OSS and FC's own API (none before :meth:`start`)."""
+        return {name: self.url(name) for name in ("vod", "mns", "oss", "fc") if name in self._servers}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> LocalCloud:

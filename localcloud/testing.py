@@ -54,6 +54,13 @@ def fc_client(cloud: LocalCloud, *, sts: bool = False, timeout: float = 60, endp
     )
 
 
+def fc3_client(cloud: LocalCloud, *, sts: bool = False) -> Any:
+    """An ``alibabacloud_fc20230330`` Client (FC 3.0's own API, ACS3 signing) for the local FC's API endpoint."""
+    from alibabacloud_fc20230330.client import Client
+
+    return Client(_openapi_config(cloud, "fc", sts))
+
+
 def http_trigger_client(cloud: LocalCloud, *, sts: bool = False) -> Any:
     """An ``aliyun-fc2`` Client for FC 2.0's proxy path on the HTTP trigger (``/2016-08-15/proxy/...``):
     ``do_http_request(method, service, function, path)``. Callers of a deployed FC 3.0 trigger use
@@ -89,15 +96,14 @@ def trigger_request(
     return requests.request(method, url, data=body, headers={**(headers or {}), **signed}, timeout=timeout)
 
 
-def vod_client(cloud: LocalCloud, sts: bool = False) -> Any:
-    """An ``alibabacloud_vod20170321`` Client (ACS3 signing) for the local VOD."""
+def _openapi_config(cloud: LocalCloud, service: str, sts: bool) -> Any:
+    """A tea-openapi Config for a local service, with the demo key or (``sts``) a fresh STS credential."""
     from alibabacloud_tea_openapi.models import Config
-    from alibabacloud_vod20170321.client import Client
 
     config = Config(
         access_key_id=cloud.access_key_id,
         access_key_secret=cloud.access_key_secret,
-        endpoint=_host_port(cloud.url("vod")),
+        endpoint=_host_port(cloud.url(service)),
         protocol="http",
         region_id=cloud.region,
     )
@@ -106,7 +112,14 @@ def vod_client(cloud: LocalCloud, sts: bool = False) -> Any:
         config.access_key_id = cred.access_key_id
         config.access_key_secret = cred.access_key_secret
         config.security_token = cred.security_token
-    return Client(config)
+    return config
+
+
+def vod_client(cloud: LocalCloud, sts: bool = False) -> Any:
+    """An ``alibabacloud_vod20170321`` Client (ACS3 signing) for the local VOD."""
+    from alibabacloud_vod20170321.client import Client
+
+    return Client(_openapi_config(cloud, "vod", sts))
 
 
 def mns_account(cloud: LocalCloud, sts: bool = False) -> Any:

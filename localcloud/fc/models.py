@@ -10,6 +10,7 @@ in flight belong to an older *generation* and neither record nor count once they
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -35,11 +36,12 @@ from localcloud.fc.config import (
     function_name_from_arn,
     load_function_config,
 )
+from localcloud.fc.describe import Deployment
 from localcloud.fc.records import InvocationRecord, destination_record, framed_logs
 from localcloud.fc.runtime import Instance, InstancePool, InstanceSpec
 from localcloud.fc.scheduler import DelayedExecutor
 from localcloud.mns.models import MnsBackend
-from localcloud.oss.models import OssBackend
+from localcloud.oss.models import OssBackend, crc64
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ class FcBackend(BaseBackend):
         (self._tmp / "home").mkdir(parents=True, exist_ok=True)
         self._log_seq = itertools.count(1)
         self.config: FunctionConfig = self._load_config()
+        self.deployed_at = clock.now()
+        """When this function was "deployed" (its s.yaml read): GetFunction's createdTime."""
         self._pool = InstancePool(self._start_instance, DEFAULT_MAX_INSTANCES)
         self._executor = DelayedExecutor(DEFAULT_MAX_INSTANCES)
         self._wired = False
@@ -157,6 +161,23 @@ class FcBackend(BaseBackend):
     def max_instances(self, value: int) -> None:
         self._pool.max_instances = value
         self._executor.threads = value
+
+    def deployment(self) -> Deployment:
+        """The function as deployed, for the 2023-03-30 API's reads."""
+        package = self.code.package
+        checksum = size = None
+        if package is not None:
+            checksum, size = _package_checksum(package.zip_path, package.digest), package.zip_bytes
+        return Deployment(
+            config=self.config,
+            account_id=self.account_id,
+            region=self.region,
+            environment=self.environment(),
+            timeout_s=self.timeout,
+            deployed_at=self.deployed_at,
+            code_checksum=checksum,
+            code_size=size,
+        )
 
     # -- configuration for tests -----------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -525,6 +546,12 @@ class FcBackend(BaseBackend):
                     raise TimeoutError(f"{self._active} invocation(s) still running or queued after {timeout} s")
                 self._idle.wait(remaining)
         return True
+
+
+@functools.lru_cache(maxsize=4)
+def _package_checksum(zip_path: str, digest: str) -> str:
+    """FC's ``codeChecksum``: the CRC-64 (ECMA) of the code package, in decimal (cached per package content)."""
+    return str(crc64(Path(zip_path).read_bytes()))
 
 
 def _create_quietly(create: Callable[[str], Any], name: str) -> None:
