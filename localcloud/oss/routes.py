@@ -47,6 +47,17 @@ ROUTES: dict[tuple[str, str, frozenset[str]], str] = {
     ("object", "DELETE", frozenset({"uploadId"})): "AbortMultipartUpload",
 }
 
+RAM_ACTIONS = {
+    "HeadObject": "GetObject",
+    "GetObjectMeta": "GetObject",
+    "ListObjectsV2": "ListObjects",
+    "InitiateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+}
+"""APIs whose RAM action is another's (OSS's RAM policy doc: reading metadata needs oss:GetObject; the multipart
+steps of an upload need oss:PutObject)."""
+
 
 def selectors(request: Request) -> frozenset[str]:
     """The sub-resources of the request (and the copy header), which together with level and method name the API."""
@@ -67,7 +78,7 @@ def route(request: Request) -> Route | None:
     if action == "ListObjects" and request.args.get("list-type") == "2":
         action = "ListObjectsV2"
     resource = f"{bucket}/{key}" if key else bucket or "*"
-    return Route(action, resource, {"bucket": bucket, "key": key})
+    return Route(action, resource, {"bucket": bucket, "key": key}, RAM_ACTIONS.get(action, ""))
 
 
 def make_app(backend: OssBackend, gateway: Gateway) -> ServiceApp:

@@ -16,6 +16,8 @@ import json
 import uuid
 from typing import Any
 
+import fc2
+import pytest
 from helpers import (
     MANIFEST_BUCKET,
     MANIFEST_PREFIX,
@@ -313,22 +315,35 @@ object_keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_char
 
 
 def test_oss_events_for_missing_objects_or_buckets_are_rejected(localcloud: LocalCloud, run: Run, tally: Tally) -> None:
-    """An OSS event naming an object or bucket that does not exist: `ManifestNotFound`, rejected, not retried."""
+    """An OSS event naming an object that does not exist: `ManifestNotFound`, rejected, not retried — where the
+    function's role may read it. Elsewhere (another bucket or prefix) OSS refuses the read under the role's RAM
+    policy before it looks: the function fails with `ManifestAccessDenied` (a permission to fix; FC keeps the
+    event), publishing nothing."""
 
     @_settings(run, ci=30, soak=800)
     @given(
-        bucket=st.one_of(st.just(MANIFEST_BUCKET), bucket_names), key=object_keys, size=st.none() | st.integers(0, 99)
+        bucket=st.one_of(st.just(MANIFEST_BUCKET), bucket_names),
+        key=st.one_of(object_keys, object_keys.map(lambda key: MANIFEST_PREFIX + key)),
+        size=st.none() | st.integers(0, 99),
     )
     def check(bucket: str, key: str, size: int | None) -> None:
         if bucket != MANIFEST_BUCKET and localcloud.oss.bucket_exists(bucket):
             return
         # GIVEN an event for an object that is not there  WHEN the function is invoked with it
         watch = Watch(localcloud)
-        record = invoke_sync(localcloud, oss_event(localcloud, bucket, key, size=size))
+        event = oss_event(localcloud, bucket, key, size=size)
         tally.cases += 1
+        dotted = any(segment in (".", "..") for segment in key.split("/"))
+        if not dotted and not (bucket == MANIFEST_BUCKET and key.startswith(MANIFEST_PREFIX)):
+            # THEN outside the role's oss:GetObject grant OSS refuses the read, so "missing" cannot be told from
+            #      "forbidden": the function fails (FC retries, then keeps the event) and publishes nothing
+            with pytest.raises(fc2.FcError, match="ManifestAccessDenied"):
+                invoke_sync(localcloud, event)
+            assert watch.new_messages() == [] and watch.new_vod_calls() == 0
+            return
         # THEN ManifestNotFound is published as a rejection; nothing else happens (a key with "." or ".."
         #      segments cannot even be requested: HTTP clients rewrite the path)
-        dotted = any(segment in (".", "..") for segment in key.split("/"))
+        record = invoke_sync(localcloud, event)
         codes = frozenset({"UnreadableManifestKey" if dotted else "ManifestNotFound"})
         _expect_rejected(localcloud, watch, record, codes, "oss", None)
 
