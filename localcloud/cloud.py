@@ -82,26 +82,30 @@ class LocalCloud:
         self.vod = VodBackend(self.clock)
         self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
         self.oss = OssBackend(self.clock, region, account_id, self._deliver_event)
-        self.fc = FcBackend(
-            self.project_dir,
-            region=region,
-            account_id=account_id,
-            clock=self.clock,
-            credentials=self.credentials,
-            mns=self.mns,
-            oss=self.oss,
-            endpoints=self._service_urls,
-            workdir=self._workdir / "fc",
-            config_values={
-                "AccountID": account_id,
-                "AccessKeyID": access_key_id,
-                "AccessKeySecret": access_key_secret,
-            },
-            function_env=function_env or {},
-            code=code,
-            role_policy=self._role_policy_path(role_policy),
-            authorize=self._authorize,
-        )
+        try:
+            self.fc = FcBackend(
+                self.project_dir,
+                region=region,
+                account_id=account_id,
+                clock=self.clock,
+                credentials=self.credentials,
+                mns=self.mns,
+                oss=self.oss,
+                endpoints=self._service_urls,
+                workdir=self._workdir / "fc",
+                config_values={
+                    "AccountID": account_id,
+                    "AccessKeyID": access_key_id,
+                    "AccessKeySecret": access_key_secret,
+                },
+                function_env=function_env or {},
+                code=code,
+                role_policy=self._role_policy_path(role_policy),
+                authorize=self._authorize,
+            )
+        except Exception:  # s.yaml or the role policy cannot be used: leave no temporary directory behind
+            remove_tree(self._workdir)
+            raise
 
     def _role_policy_path(self, role_policy: str | Path | None) -> Path | None:
         """The policy file to enforce: a missing default file means none, a missing explicit one is an error."""
