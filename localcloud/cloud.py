@@ -9,6 +9,7 @@ credentials, authorization). This module is the one place that knows every servi
 from __future__ import annotations
 
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -78,34 +79,31 @@ class LocalCloud:
         self.ram = RamAuthorizer(self.credentials)
         self.gateway = Gateway(region, account_id, self.clock, self.faults, self.credentials, self.ram)
         self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-"))
+        self._remove_workdir = weakref.finalize(self, remove_tree, self._workdir)  # also if __init__ raises
         self._servers: dict[str, ServiceServer] = {}
         self.vod = VodBackend(self.clock)
         self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
         self.oss = OssBackend(self.clock, region, account_id, self._deliver_event)
-        try:
-            self.fc = FcBackend(
-                self.project_dir,
-                region=region,
-                account_id=account_id,
-                clock=self.clock,
-                credentials=self.credentials,
-                mns=self.mns,
-                oss=self.oss,
-                endpoints=self._service_urls,
-                workdir=self._workdir / "fc",
-                config_values={
-                    "AccountID": account_id,
-                    "AccessKeyID": access_key_id,
-                    "AccessKeySecret": access_key_secret,
-                },
-                function_env=function_env or {},
-                code=code,
-                role_policy=self._role_policy_path(role_policy),
-                authorize=self._authorize,
-            )
-        except Exception:  # s.yaml or the role policy cannot be used: leave no temporary directory behind
-            remove_tree(self._workdir)
-            raise
+        self.fc = FcBackend(
+            self.project_dir,
+            region=region,
+            account_id=account_id,
+            clock=self.clock,
+            credentials=self.credentials,
+            mns=self.mns,
+            oss=self.oss,
+            endpoints=self._service_urls,
+            workdir=self._workdir / "fc",
+            config_values={
+                "AccountID": account_id,
+                "AccessKeyID": access_key_id,
+                "AccessKeySecret": access_key_secret,
+            },
+            function_env=function_env or {},
+            code=code,
+            role_policy=self._role_policy_path(role_policy),
+            authorize=self._authorize,
+        )
 
     def _role_policy_path(self, role_policy: str | Path | None) -> Path | None:
         """The policy file to enforce: a missing default file means none, a missing explicit one is an error."""
@@ -149,7 +147,7 @@ class LocalCloud:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
-        remove_tree(self._workdir)  # the unpacked code is read-only, as /code is on FC
+        self._remove_workdir()  # the unpacked code is read-only, as /code is on FC: remove_tree copes
 
     def __enter__(self) -> LocalCloud:
         return self.start()

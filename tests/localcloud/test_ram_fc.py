@@ -41,17 +41,17 @@ def write_policy(project: Path, document: object) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    project = write_policy(write_project(tmp_path_factory.mktemp("fc-role")), POLICY)
-    with LocalCloud(project) as cloud:
+def role_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """The fixture project with a role policy; async retries without delay."""
+    with LocalCloud(write_policy(write_project(tmp_path_factory.mktemp("fc-role")), POLICY)) as cloud:
         yield cloud
 
 
 @pytest.fixture
-def cloud(shared_cloud: LocalCloud) -> LocalCloud:
-    shared_cloud.reset()
-    shared_cloud.fc.retry_delay_scale = 0.0
-    return shared_cloud
+def cloud(role_cloud: LocalCloud) -> LocalCloud:
+    role_cloud.reset()
+    role_cloud.fc.retry_delay_scale = 0.0
+    return role_cloud
 
 
 def test_the_functions_credentials_carry_the_role_policy_as_written(cloud: LocalCloud) -> None:
