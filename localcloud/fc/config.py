@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,9 +286,11 @@ def _async_config(declared: dict[str, Any] | None) -> AsyncInvokeConfig:
 
 
 def _log_target(log_config: Any, account_id: str, region: str) -> tuple[str, str]:
-    """fc3: ``logConfig: auto`` is project ``<account>-<region>-project``, store ``function-logstore``."""
+    """fc3's ``s deploy`` with ``logConfig: auto`` creates project ``serverless-<region>-<uuid of the account>`` and
+    store ``default-logs`` (devsapp/fc3 ``src/resources/sls``); the id here is a name-based UUID of the account ID,
+    not byte-identical to the ``uuid-by-string`` fc3 uses."""
     if log_config == "auto":
-        return f"{account_id}-{region}-project", "function-logstore"
+        return f"serverless-{region}-{uuid.uuid5(uuid.NAMESPACE_OID, account_id)}"[:63], "default-logs"
     if isinstance(log_config, dict):
         return str(log_config.get("project") or ""), str(log_config.get("logstore") or "")
     return "", ""

@@ -110,7 +110,7 @@ def test_get_function_answers_what_s_yaml_declares(cloud: LocalCloud) -> None:
     )
     assert function.description == props["description"]
     assert props["environmentVariables"].items() <= function.environment_variables.items()
-    assert function.log_config.project == f"{cloud.account_id}-{props['region']}-project"
+    assert function.log_config.project.startswith(f"serverless-{props['region']}-")  # fc3's `logConfig: auto`
     assert function.code_size > 0 and function.code_checksum.isdigit()
 
 

@@ -73,7 +73,9 @@ def test_context_carries_fc_python_fields(cloud: LocalCloud) -> None:
     access_key_id, camel_id, same_secret, same_token, has_token = context["credentials"]
     assert access_key_id.startswith("STS.") and access_key_id == camel_id and same_secret and same_token and has_token
     assert context["function"] == [FUNCTION, "index.handler", 512, 30]
-    assert context["service"] == [SERVICE, f"{cloud.account_id}-cn-shanghai-project", "function-logstore", "LATEST", ""]
+    name, log_project, log_store, *qualifier = context["service"]
+    assert (name, log_store, qualifier) == (SERVICE, "default-logs", ["LATEST", ""])
+    assert log_project.startswith("serverless-cn-shanghai-")  # fc3's logConfig: auto
     assert (context["region"], context["account_id"], context["tracing"]) == (cloud.region, cloud.account_id, True)
 
 
