@@ -76,7 +76,8 @@ class BenchControl:
                 MANIFEST_BUCKET, spec["key"], data, ObjectInput("text/plain"), request_id="bench"
             )
             manifests.append({"bucket": MANIFEST_BUCKET, "key": spec["key"], "size": len(data), "etag": stored.etag})
-        sts = cloud.credentials.issue_sts_token(ttl_seconds=STS_TTL_S)
+        # the function role's credentials, held to its RAM policy (the raw-SDK baseline signs with the same)
+        sts = cloud.credentials.issue_sts_token(ttl_seconds=STS_TTL_S, policy=cloud.fc.role_policy)
         return {
             "env": cloud.fc.environment(),
             "credentials": {

@@ -130,12 +130,20 @@ def _banner(cloud: LocalCloud, endpoints_file: Path) -> str:
             f"  HTTP trigger  {e['http_trigger']}   (also as Host: {_trigger_domain(cloud)})",
             f"  control       {e['control']}   (GET /state, POST /reset, ...)",
             f"The function runs from {cloud.fc.code.describe()}.",
+            _role_line(cloud),
             "Demo credentials (accepted only by this local cloud):",
             f"  AccessKeyId     {e['access_key_id']}",
             f"  AccessKeySecret {e['access_key_secret']}",
             f"Endpoints written to {endpoints_file}. Press Ctrl-C to stop.",
         ]
     )
+
+
+def _role_line(cloud: LocalCloud) -> str:
+    policy = cloud.fc.role_policy
+    if policy is None:
+        return "Its role credentials are not restricted (no role policy: see localcloud/README.md, RAM policies)."
+    return f"Its role credentials are held to {policy.name} ({len(policy.statements)} statements) by every service."
 
 
 def _trigger_domain(cloud: LocalCloud) -> str:

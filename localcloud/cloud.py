@@ -9,13 +9,14 @@ credentials, authorization). This module is the one place that knows every servi
 from __future__ import annotations
 
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
 from localcloud.auth.credentials import CredentialStore
 from localcloud.clock import Clock
 from localcloud.control import make_app as control_app
-from localcloud.core.gateway import Gateway, allow_all
+from localcloud.core.gateway import Gateway, Identity, RamAuthorizer
 from localcloud.faults import Faults
 from localcloud.fc.models import FcBackend
 from localcloud.fc.package import remove_tree
@@ -32,6 +33,8 @@ DEMO_ACCESS_KEY_ID = "LTAI5tLocalCloudDemoKey"
 DEMO_ACCESS_KEY_SECRET = "localcloud-demo-secret-do-not-use"
 DEFAULT_REGION = "cn-shanghai"
 DEFAULT_ACCOUNT_ID = "1234567890123456"
+DEFAULT_ROLE_POLICY = "deploy/function-policy.json"
+"""Where a project keeps the RAM policy of the role s.yaml's ``role`` names (relative to the project)."""
 
 
 class LocalCloud:
@@ -39,6 +42,10 @@ class LocalCloud:
 
     The function runs from its code package (rebuilt when stale) under the runtime's Python; ``code="source"``
     (or ``$LOCALCLOUD_CODE=source``) runs the development tree instead (see ``localcloud/fc/code.py``).
+
+    RAM: when s.yaml names a ``role``, the role credentials the function gets carry the policy in ``role_policy``
+    (default ``deploy/function-policy.json`` of the project, skipped when that file does not exist; ``None``: no
+    policy), and every service refuses what it does not allow. ``cloud.ram`` has the decisions taken.
 
     Usage::
 
@@ -58,6 +65,7 @@ class LocalCloud:
         seed: int | None = None,
         function_env: dict[str, str] | None = None,
         code: str | None = None,
+        role_policy: str | Path | None = DEFAULT_ROLE_POLICY,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.region = region
@@ -68,8 +76,10 @@ class LocalCloud:
         self.faults = Faults(seed)
         self.credentials = CredentialStore(self.clock)
         self.credentials.add_access_key(access_key_id, access_key_secret)
-        self.gateway = Gateway(region, account_id, self.clock, self.faults, self.credentials)
+        self.ram = RamAuthorizer(self.credentials)
+        self.gateway = Gateway(region, account_id, self.clock, self.faults, self.credentials, self.ram)
         self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-"))
+        self._remove_workdir = weakref.finalize(self, remove_tree, self._workdir)  # also if __init__ raises
         self._servers: dict[str, ServiceServer] = {}
         self.vod = VodBackend(self.clock)
         self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
@@ -91,7 +101,22 @@ class LocalCloud:
             },
             function_env=function_env or {},
             code=code,
+            role_policy=self._role_policy_path(role_policy),
+            authorize=self._authorize,
         )
+
+    def _role_policy_path(self, role_policy: str | Path | None) -> Path | None:
+        """The policy file to enforce: a missing default file means none, a missing explicit one is an error."""
+        if role_policy is None:
+            return None
+        path = self.project_dir / role_policy
+        if role_policy == DEFAULT_ROLE_POLICY and not path.exists():
+            return None
+        return path
+
+    def _authorize(self, identity: Identity, service: str, action: str, resource: str) -> None:
+        """The gateway's current authorizer (a test may replace it), for FC's own use of the function's role."""
+        self.gateway.authorize(identity, service, action, resource)
 
     def _deliver_event(self, function_arn: str, event: bytes, *, source: str, retry_strategy: str | None = None) -> str:
         """MNS subscriptions and OSS notifications hand their events to the function through here."""
@@ -122,7 +147,7 @@ class LocalCloud:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
-        remove_tree(self._workdir)  # the unpacked code is read-only, as /code is on FC
+        self._remove_workdir()  # the unpacked code is read-only, as /code is on FC: remove_tree copes
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -131,8 +156,8 @@ class LocalCloud:
         self.stop()
 
     def reset(self) -> None:
-        """Forget all state (jobs, messages, objects, invocations, faults, clock, authorizer); re-wire from s.yaml."""
-        self.gateway.authorize = allow_all
+        """Forget all state (jobs, messages, objects, invocations, faults, clock, RAM decisions); re-wire s.yaml."""
+        self.ram = self.gateway.authorize = RamAuthorizer(self.credentials)
         self.faults.clear()
         self.clock.reset()
         self.credentials.reset()

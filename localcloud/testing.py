@@ -31,27 +31,46 @@ def _host_port(url: str) -> str:
 
 
 def sts_credentials(cloud: LocalCloud, ttl_seconds: float = 3600) -> Any:
-    """A fresh STS credential the whole cloud accepts (what a function's role would hand out)."""
+    """A fresh STS credential the whole cloud accepts, held to no policy (RAM does not restrict it)."""
     return cloud.credentials.issue_sts_token(ttl_seconds=ttl_seconds)
 
 
-def fc_client(cloud: LocalCloud, *, sts: bool = False, timeout: float = 60, endpoint: str | None = None) -> Any:
-    """An ``aliyun-fc2`` Client for the local FC; invoke with ``cloud.fc.service_name`` / ``function_name``."""
+def role_credentials(cloud: LocalCloud) -> Any:
+    """Fresh STS credentials of the function's role, as FC hands them to the function: held to its RAM policy."""
+    return cloud.credentials.issue_sts_token(ttl_seconds=cloud.fc.sts_ttl_seconds, policy=cloud.fc.role_policy)
+
+
+def _keys(cloud: LocalCloud, sts: bool, credential: Any) -> tuple[str, str, str]:
+    """(key id, secret, token) of ``credential``, else a fresh STS token when ``sts``, else the demo key."""
+    if credential is None and sts:
+        credential = sts_credentials(cloud)
+    if credential is not None:
+        return credential.access_key_id, credential.access_key_secret, credential.security_token
+    return cloud.access_key_id, cloud.access_key_secret, ""
+
+
+def fc_client(
+    cloud: LocalCloud, *, sts: bool = False, timeout: float = 60, endpoint: str | None = None, credential: Any = None
+) -> Any:
+    """An ``aliyun-fc2`` Client for the local FC; invoke with ``cloud.fc.service_name`` / ``function_name``.
+    ``credential`` (an STS credential) signs instead of the demo key; ``sts``: a fresh unrestricted one."""
     import fc2
 
-    endpoint = endpoint or cloud.url("fc")
-    if sts:
-        cred = sts_credentials(cloud)
-        return fc2.Client(
-            endpoint=endpoint,
-            accessKeyID=cred.access_key_id,
-            accessKeySecret=cred.access_key_secret,
-            securityToken=cred.security_token,
-            Timeout=timeout,
-        )
+    key_id, secret, token = _keys(cloud, sts, credential)
     return fc2.Client(
-        endpoint=endpoint, accessKeyID=cloud.access_key_id, accessKeySecret=cloud.access_key_secret, Timeout=timeout
+        endpoint=endpoint or cloud.url("fc"),
+        accessKeyID=key_id,
+        accessKeySecret=secret,
+        securityToken=token,
+        Timeout=timeout,
     )
+
+
+def fc3_client(cloud: LocalCloud, *, sts: bool = False, credential: Any = None) -> Any:
+    """An ``alibabacloud_fc20230330`` Client (FC 3.0's own API, ACS3 signing) for the local FC's API endpoint."""
+    from alibabacloud_fc20230330.client import Client
+
+    return Client(_openapi_config(cloud, "fc", sts, credential))
 
 
 def http_trigger_client(cloud: LocalCloud, *, sts: bool = False) -> Any:
@@ -80,54 +99,50 @@ def trigger_request(
     from vodcancel.credentials import Credential
     from vodcancel.signing import trigger_headers
 
-    if credentials is None and sts:
-        cred = sts_credentials(cloud)
-        credentials = (cred.access_key_id, cred.access_key_secret, cred.security_token)
-    credential = Credential(*(credentials or (cloud.access_key_id, cloud.access_key_secret)))
+    credential = Credential(*(credentials or _keys(cloud, sts, None)))
     url = cloud.url("http_trigger") + path
     signed = trigger_headers(method, url, credential)
     return requests.request(method, url, data=body, headers={**(headers or {}), **signed}, timeout=timeout)
 
 
-def vod_client(cloud: LocalCloud, sts: bool = False) -> Any:
-    """An ``alibabacloud_vod20170321`` Client (ACS3 signing) for the local VOD."""
+def _openapi_config(cloud: LocalCloud, service: str, sts: bool, credential: Any = None) -> Any:
+    """A tea-openapi Config for a local service: ``credential``, else a fresh STS credential (``sts``), else the
+    demo key."""
     from alibabacloud_tea_openapi.models import Config
-    from alibabacloud_vod20170321.client import Client
 
+    key_id, secret, token = _keys(cloud, sts, credential)
     config = Config(
-        access_key_id=cloud.access_key_id,
-        access_key_secret=cloud.access_key_secret,
-        endpoint=_host_port(cloud.url("vod")),
+        access_key_id=key_id,
+        access_key_secret=secret,
+        endpoint=_host_port(cloud.url(service)),
         protocol="http",
         region_id=cloud.region,
     )
-    if sts:
-        cred = sts_credentials(cloud)
-        config.access_key_id = cred.access_key_id
-        config.access_key_secret = cred.access_key_secret
-        config.security_token = cred.security_token
-    return Client(config)
+    if token:
+        config.security_token = token
+    return config
 
 
-def mns_account(cloud: LocalCloud, sts: bool = False) -> Any:
+def vod_client(cloud: LocalCloud, sts: bool = False, credential: Any = None) -> Any:
+    """An ``alibabacloud_vod20170321`` Client (ACS3 signing) for the local VOD."""
+    from alibabacloud_vod20170321.client import Client
+
+    return Client(_openapi_config(cloud, "vod", sts, credential))
+
+
+def mns_account(cloud: LocalCloud, sts: bool = False, credential: Any = None) -> Any:
     """An ``aliyun-mns-sdk`` Account for the local MNS (``account.get_topic(name).publish_message(...)``)."""
     from mns.account import Account
 
-    if sts:
-        cred = sts_credentials(cloud)
-        return Account(cloud.url("mns"), cred.access_key_id, cred.access_key_secret, cred.security_token)
-    return Account(cloud.url("mns"), cloud.access_key_id, cloud.access_key_secret, "")
+    return Account(cloud.url("mns"), *_keys(cloud, sts, credential))
 
 
-def oss_bucket(cloud: LocalCloud, bucket: str, sts: bool = False) -> Any:
+def oss_bucket(cloud: LocalCloud, bucket: str, sts: bool = False, credential: Any = None) -> Any:
     """An ``oss2.Bucket`` on the local OSS (path-style, as oss2 uses for IP endpoints)."""
     import oss2
 
-    if sts:
-        cred = sts_credentials(cloud)
-        auth: Any = oss2.StsAuth(cred.access_key_id, cred.access_key_secret, cred.security_token)
-    else:
-        auth = oss2.Auth(cloud.access_key_id, cloud.access_key_secret)
+    key_id, secret, token = _keys(cloud, sts, credential)
+    auth: Any = oss2.StsAuth(key_id, secret, token) if token else oss2.Auth(key_id, secret)
     return oss2.Bucket(auth, cloud.url("oss"), bucket)
 
 

@@ -1,7 +1,9 @@
 """Who may call the local cloud: static AccessKeys, STS tokens, plus the replay and clock-skew guards.
 
 One store is shared by every service (``cloud.credentials``) so an STS token issued for the function works against
-VOD, MNS, OSS and FC alike, as it does on Alibaba Cloud. All methods are thread-safe: the servers are threaded.
+VOD, MNS, OSS and FC alike, as it does on Alibaba Cloud. An STS token may carry the RAM policy of the role it was
+issued for (what the role may do); a permanent AccessKey never does (an account's own key is not restricted by RAM).
+All methods are thread-safe: the servers are threaded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from localcloud.auth.errors import AuthFailure
+from localcloud.auth.ram import Policy
 from localcloud.clock import Clock
 
 MAX_SKEW_SECONDS = 15 * 60
@@ -35,6 +38,8 @@ class StsCredential:
     security_token: str = field(repr=False)
     expiration: float
     """Epoch seconds (on the store's clock) after which the token is refused."""
+    policy: Policy | None = field(default=None, repr=False, compare=False)
+    """The RAM policy of the role the token was issued for; None: unrestricted (a token minted by a test)."""
 
 
 def _random_alnum(length: int) -> str:
@@ -72,8 +77,11 @@ class CredentialStore:
         with self._lock:
             self._static[access_key_id] = secret
 
-    def issue_sts_token(self, ttl_seconds: float = 3600) -> StsCredential:
-        """Mint a fresh ``STS.*`` key pair and token that expire ``ttl_seconds`` from the store's clock."""
+    def issue_sts_token(self, ttl_seconds: float = 3600, policy: Policy | None = None) -> StsCredential:
+        """Mint a fresh ``STS.*`` key pair and token that expire ``ttl_seconds`` from the store's clock.
+
+        ``policy`` is the role's RAM policy: requests signed with the token may do what it allows, nothing else.
+        """
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         credential = StsCredential(
@@ -81,6 +89,7 @@ class CredentialStore:
             access_key_secret=_random_alnum(44),
             security_token=_random_security_token(),
             expiration=self._clock.now() + ttl_seconds,
+            policy=policy,
         )
         with self._lock:
             self._sts[credential.access_key_id] = credential
@@ -104,6 +113,14 @@ class CredentialStore:
             self._sts.clear()
             self._nonce_expiry.clear()
             self._nonce_order.clear()
+
+    def policy_of(self, access_key_id: str | None) -> Policy | None:
+        """The RAM policy a request signed with this key is held to; None for permanent keys and free tokens."""
+        if not access_key_id:
+            return None
+        with self._lock:
+            sts = self._sts.get(access_key_id)
+        return sts.policy if sts is not None else None
 
     # -- checks used by the verifiers ------------------------------------------------------------------------
     def now(self) -> float:

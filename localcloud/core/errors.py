@@ -39,7 +39,8 @@ class ErrorTable:
 
     ``internal`` answers unexpected exceptions (and names the status of unknown injected codes);
     ``not_implemented`` a path, method or sub-resource the service does not emulate; ``unknown_action`` an
-    action name it does not know (RPC services tell the two apart); ``denied`` a request the authorizer refused;
+    action name it does not know (RPC services tell the two apart); ``denied`` a request the authorizer refused
+    (``explicitly_denied`` one a ``Deny`` statement refused, where the service tells the two apart);
     ``auth`` maps each :data:`~localcloud.auth.FailureKind` to the error the service answers it with.
     ``auth_detail`` appends the verifier's explanation to the message (never a secret: see AuthFailure).
     """
@@ -52,6 +53,7 @@ class ErrorTable:
         not_implemented: type[ServiceError],
         denied: type[ServiceError],
         auth: Mapping[FailureKind, type[ServiceError]],
+        explicitly_denied: type[ServiceError] | None = None,
         unknown_action: type[ServiceError] | None = None,
         aliases: Mapping[str, type[ServiceError]] | None = None,
         auth_detail: bool = False,
@@ -64,6 +66,7 @@ class ErrorTable:
         self.not_implemented = not_implemented
         self.unknown_action = unknown_action or not_implemented
         self.denied = denied
+        self.explicitly_denied = explicitly_denied or denied
         missing = KINDS - set(auth)
         if missing:
             raise ValueError(f"no error for authentication failures {sorted(missing)}")

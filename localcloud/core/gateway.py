@@ -2,16 +2,19 @@
 
 The :class:`Gateway` is built once by :class:`~localcloud.cloud.LocalCloud` and handed to every service's WSGI
 app. Its ``authorize`` hook is called for every authenticated request with the caller's :class:`Identity`, the
-service, the action and the resource (an ACS ARN); it allows everything unless replaced, e.g. by a RAM policy
-check for STS credentials.
+service, the RAM action and the resource (an ACS ARN). :class:`RamAuthorizer` is the local cloud's RAM: a request
+signed with an STS token that carries its role's policy is held to that policy; everything else is allowed.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
 from localcloud.auth.credentials import CredentialStore
+from localcloud.auth.ram import Decision, Evaluation, Grant
 from localcloud.clock import Clock
 from localcloud.faults import Faults
 
@@ -32,11 +35,15 @@ ANONYMOUS = Identity(None)
 
 
 class AuthorizationDenied(Exception):
-    """Raised by an authorizer to refuse a request; each service answers with its own access-denied error."""
+    """Raised by an authorizer to refuse a request; each service answers with its own access-denied error.
 
-    def __init__(self, reason: str) -> None:
+    ``explicit``: a ``Deny`` statement matched (services that tell the two apart answer it differently).
+    """
+
+    def __init__(self, reason: str, *, explicit: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.explicit = explicit
 
 
 class Authorizer(Protocol):
@@ -47,6 +54,42 @@ class Authorizer(Protocol):
 def allow_all(identity: Identity, service: str, action: str, resource: str) -> None:
     """The default authorizer: every authenticated caller may do everything (as an account's own AccessKey)."""
     return None
+
+
+class RamAuthorizer:
+    """Holds every request signed with a policy-carrying STS token to that policy, and remembers the decisions.
+
+    Permanent AccessKeys (the account's own) and tokens minted without a policy are not restricted, as RAM does not
+    restrict an account owner. The decisions (one per distinct action, resource and outcome, with a count) let
+    tests show which grants of a policy were needed and which never were.
+    """
+
+    def __init__(self, credentials: CredentialStore) -> None:
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self._evaluations: Counter[Evaluation] = Counter()
+
+    def __call__(self, identity: Identity, service: str, action: str, resource: str) -> None:
+        policy = self._credentials.policy_of(identity.access_key_id)
+        if policy is None:
+            return
+        evaluation = policy.evaluate(f"{service}:{action}", resource)
+        with self._lock:
+            self._evaluations[evaluation] += 1
+        if not evaluation.allowed:
+            raise AuthorizationDenied(evaluation.reason(), explicit=evaluation.decision is Decision.EXPLICIT_DENY)
+
+    def evaluations(self) -> dict[Evaluation, int]:
+        """Each distinct decision taken so far and how many requests it answered."""
+        with self._lock:
+            return dict(self._evaluations)
+
+    def used_grants(self) -> set[Grant]:
+        """The policy grants (action pattern × resource pattern of an Allow statement) some request needed."""
+        return {grant for e in self.evaluations() if e.allowed for grant in e.grants}
+
+    def denials(self) -> list[Evaluation]:
+        return [e for e in self.evaluations() if not e.allowed]
 
 
 @dataclass

@@ -7,7 +7,7 @@ Per request, in this order:
    action name the responses class has no method for gets its unknown-action error;
 2. **injected fault** (:mod:`localcloud.faults`): latency, a dropped connection, or an error code;
 3. **authentication**: the service's signature check gives the caller's :class:`~localcloud.core.gateway.Identity`;
-4. **authorization**: ``gateway.authorize(identity, service, action, resource)``;
+4. **authorization**: ``gateway.authorize(identity, service, RAM action, resource)``;
 5. **admission**: service limits checked once the caller is known (VOD's per-account quota);
 6. **action**: the responses method named after the action (``CancelUrlUploadJobs`` → ``cancel_url_upload_jobs``);
 7. **error rendering**: a :class:`~localcloud.core.errors.ServiceError` in the service's own format, anything
@@ -42,12 +42,19 @@ Action = TypeVar("Action", bound=Callable[..., Response])
 
 @dataclass(frozen=True)
 class Route:
-    """What a request asks for: the API ``action``, the ``resource`` it acts on (the tail of its ACS ARN), and
-    the values the router read from the path (``args``)."""
+    """What a request asks for: the API ``action``, the ``resource`` it acts on (the tail of its ACS ARN), the
+    values the router read from the path (``args``), and the RAM action a policy must allow when it is not the API
+    action's own name (OSS: ``HeadObject`` needs ``oss:GetObject``)."""
 
     action: str
     resource: str = "*"
     args: Mapping[str, str] = field(default_factory=dict)
+    ram_action: str = ""
+
+    @property
+    def permission(self) -> str:
+        """The action name RAM checks, without the service prefix."""
+        return self.ram_action or self.action
 
 
 Router = Callable[[Request], Route | None]
@@ -146,12 +153,13 @@ class BaseResponse:
         return self.errors.from_auth(failure)
 
     def authorize(self, identity: Identity) -> None:
-        """Ask the gateway's authorizer; a refusal is the service's access-denied error."""
+        """Ask the gateway's authorizer; a refusal is the service's access-denied error, its message followed by
+        the reason (what was asked and which policy refused it) so that a caller's log says what to grant."""
         resource = self.gateway.arn(self.service, self.route.resource)
         try:
-            self.gateway.authorize(identity, self.service, self.route.action, resource)
+            self.gateway.authorize(identity, self.service, self.route.permission, resource)
         except AuthorizationDenied as denied:
-            cls = self.errors.denied
+            cls = self.errors.explicitly_denied if denied.explicit else self.errors.denied
             raise cls(f"{cls.message} ({denied.reason})") from None
 
     def admit(self, identity: Identity) -> None:

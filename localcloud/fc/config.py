@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,10 @@ import yaml
 
 DEFAULT_TIMEOUT_S = 3.0
 """fc3's default function timeout when ``timeout`` is absent."""
-DEFAULT_MEMORY_MB = 128
+DEFAULT_MEMORY_MB = 512
+"""fc3's default ``memorySize`` (devsapp/fc3 ``FUNCTION_DEFAULT_CONFIG``)."""
+DEFAULT_ASYNC_EVENT_AGE_S = 86400
+"""FC: ``maxAsyncEventAgeInSeconds`` "Default value: 86400" (PutAsyncInvokeConfigInput)."""
 DEFAULT_ASYNC_RETRIES = 3
 """FC: "If you do not configure this parameter, the default number of retries is 3"."""
 
@@ -44,6 +48,9 @@ class AsyncInvokeConfig:
     max_event_age_s: int | None = None
     on_success: Destination | None = None
     on_failure: Destination | None = None
+    declared: bool = False
+    """Whether s.yaml has an ``asyncInvokeConfig`` (FC answers GetAsyncInvokeConfig only then)."""
+    async_task: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,20 @@ Trigger = OssTrigger | MnsTopicTrigger | HttpTrigger
 
 
 @dataclass(frozen=True)
+class DeclaredTrigger:
+    """A trigger exactly as s.yaml declares it, whatever its type (timer and log triggers included): what FC's
+    ListTriggers and GetTrigger report. :class:`Trigger` is the part the local cloud acts on."""
+
+    name: str
+    type: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    source_arn: str = ""
+    invocation_role: str = ""
+    qualifier: str = "LATEST"
+
+
+@dataclass(frozen=True)
 class FunctionConfig:
     """One fc3 function as the local cloud runs it."""
 
@@ -92,6 +113,9 @@ class FunctionConfig:
     role: str = ""
     log_project: str = ""
     log_store: str = ""
+    declared_triggers: tuple[DeclaredTrigger, ...] = ()
+    props: Mapping[str, Any] = field(default_factory=dict)
+    """The resolved fc3 ``props`` (what GetFunction reports of the function's own settings)."""
 
     @property
     def http_trigger(self) -> HttpTrigger | None:
@@ -222,14 +246,27 @@ def _trigger(raw: dict[str, Any]) -> Trigger | None:
     return None  # timer, log, ... : not emulated
 
 
+def _declared_trigger(raw: dict[str, Any]) -> DeclaredTrigger:
+    kind = str(raw.get("triggerType", ""))
+    return DeclaredTrigger(
+        name=str(raw.get("triggerName", kind)),
+        type=kind,
+        config=dict(raw.get("triggerConfig") or {}),
+        description=str(raw.get("description") or ""),
+        source_arn=str(raw.get("sourceArn") or ""),
+        invocation_role=str(raw.get("invocationRole") or ""),
+        qualifier=str(raw.get("qualifier") or "LATEST"),
+    )
+
+
 def _env_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
-def _async_config(raw: dict[str, Any] | None) -> AsyncInvokeConfig:
-    raw = raw or {}
+def _async_config(declared: dict[str, Any] | None) -> AsyncInvokeConfig:
+    raw = declared or {}
     destinations = raw.get("destinationConfig") or {}
 
     def destination(key: str) -> Destination | None:
@@ -243,13 +280,17 @@ def _async_config(raw: dict[str, Any] | None) -> AsyncInvokeConfig:
         max_event_age_s=None if age is None else int(age),
         on_success=destination("onSuccess"),
         on_failure=destination("onFailure"),
+        declared=declared is not None,
+        async_task=bool(raw.get("asyncTask")),
     )
 
 
 def _log_target(log_config: Any, account_id: str, region: str) -> tuple[str, str]:
-    """fc3: ``logConfig: auto`` is project ``<account>-<region>-project``, store ``function-logstore``."""
+    """fc3's ``s deploy`` with ``logConfig: auto`` creates project ``serverless-<region>-<uuid of the account>`` and
+    store ``default-logs`` (devsapp/fc3 ``src/resources/sls``); the id here is a name-based UUID of the account ID,
+    not byte-identical to the ``uuid-by-string`` fc3 uses."""
     if log_config == "auto":
-        return f"{account_id}-{region}-project", "function-logstore"
+        return f"serverless-{region}-{uuid.uuid5(uuid.NAMESPACE_OID, account_id)}"[:63], "default-logs"
     if isinstance(log_config, dict):
         return str(log_config.get("project") or ""), str(log_config.get("logstore") or "")
     return "", ""
@@ -271,7 +312,8 @@ def function_from_props(
     code = props.get("code") or "./"
     if not isinstance(code, str):
         raise ProjectConfigError("props.code must be a local directory for the local cloud")
-    triggers = tuple(t for t in (_trigger(raw) for raw in props.get("triggers") or ()) if t is not None)
+    raw_triggers = [raw for raw in props.get("triggers") or () if isinstance(raw, dict)]
+    triggers = tuple(t for t in (_trigger(raw) for raw in raw_triggers) if t is not None)
     region = str(props.get("region") or region)
     log_project, log_store = _log_target(props.get("logConfig"), account_id, region)
     return FunctionConfig(
@@ -289,6 +331,8 @@ def function_from_props(
         role=str(props.get("role") or ""),
         log_project=log_project,
         log_store=log_store,
+        declared_triggers=tuple(_declared_trigger(raw) for raw in raw_triggers),
+        props=props,
     )
 
 

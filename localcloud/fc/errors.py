@@ -1,8 +1,10 @@
-"""FC's API error codes (body ``{"ErrorCode", "ErrorMessage"}``): one class per code, and their table.
+"""FC's API error codes: one class per code, and their table.
 
-Codes, statuses and message templates are FC's documented common errors (help.aliyun.com "Error codes",
-FC 2.0 and 2023-03-30 API lists), except where a docstring says UNCONFIRMED. The table maps the signature
-verifier's failure kinds onto them, with the verifier's explanation appended to the message.
+The 2016-08-15 API and the HTTP trigger carry them as ``{"ErrorCode", "ErrorMessage"}``, the 2023-03-30 API as
+``{"Code", "Message", "RequestId"}`` (see :mod:`.wire`). Codes, statuses and message templates are FC's documented
+common errors (help.aliyun.com "Error codes", FC 2.0 and 2023-03-30 API lists), except where a docstring says
+UNCONFIRMED. The table maps the signature verifier's failure kinds onto them, with the verifier's explanation
+appended to the message.
 """
 
 from __future__ import annotations
@@ -85,11 +87,21 @@ class AliasNotFound(ServiceError):
     message = "alias does not exist"
 
 
-class HttpTriggerNotFound(ServiceError):
-    """FC answers 404 (FcCommonError) for an HTTP request to a function without an HTTP trigger."""
-
+class TriggerNotFound(ServiceError):
     code, status = "TriggerNotFound", 404
     message = "trigger does not exist"
+
+
+class HttpTriggerNotFound(TriggerNotFound):
+    """FC answers 404 (FcCommonError) for an HTTP request to a function without an HTTP trigger."""
+
+
+class AsyncConfigNotExists(ServiceError):
+    """GetAsyncInvokeConfig of a function without one (FC 2021-04-06 error centre's code and template
+    ``AsyncConfig for %s:%s does not exist.``; the 2023-03-30 API's is UNCONFIRMED)."""
+
+    code, status = "AsyncConfigNotExists", 404
+    message = "the async invoke config does not exist"
 
 
 class MethodNotAllowed(ServiceError):
@@ -146,7 +158,8 @@ ERRORS = ErrorTable(
         ServiceNotFound,
         FunctionNotFound,
         AliasNotFound,
-        HttpTriggerNotFound,
+        TriggerNotFound,
+        AsyncConfigNotExists,
         MethodNotAllowed,
         RequestEntityTooLarge,
         ConcurrentUpdateError,

@@ -10,6 +10,7 @@ in flight belong to an older *generation* and neither record nor count once they
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -24,9 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from localcloud.auth.credentials import CredentialStore
+from localcloud.auth.credentials import CredentialStore, StsCredential
+from localcloud.auth.ram import Policy, load_policy
 from localcloud.clock import Clock
 from localcloud.core.backend import BaseBackend
+from localcloud.core.gateway import AuthorizationDenied, Authorizer, Identity, allow_all
 from localcloud.core.ids import new_request_id
 from localcloud.fc.code import FunctionCode, code_mode, instance_path, prepare_code
 from localcloud.fc.config import (
@@ -35,11 +38,12 @@ from localcloud.fc.config import (
     function_name_from_arn,
     load_function_config,
 )
+from localcloud.fc.describe import Deployment
 from localcloud.fc.records import InvocationRecord, destination_record, framed_logs
 from localcloud.fc.runtime import Instance, InstancePool, InstanceSpec
 from localcloud.fc.scheduler import DelayedExecutor
 from localcloud.mns.models import MnsBackend
-from localcloud.oss.models import OssBackend
+from localcloud.oss.models import OssBackend, crc64
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,9 @@ class FcBackend(BaseBackend):
     for ``account_id``; its instances get role credentials from ``credentials`` and the service endpoints from
     ``endpoints()``; it creates the topics, queues and buckets the function names in ``mns`` and ``oss``;
     ``workdir`` holds instance logs, the function's HOME and the unpacked code; ``code`` picks what instances run
-    (see fc/code.py).
+    (see fc/code.py). ``role_policy`` is the RAM policy file of s.yaml's ``role`` (``${ACCOUNT_ID}``/``${REGION}``
+    filled in): the role credentials FC gives the function carry it, and FC's own use of the role (async
+    destinations, log delivery) is checked against it by ``authorize``.
     """
 
     def __init__(
@@ -95,6 +101,8 @@ class FcBackend(BaseBackend):
         config_values: dict[str, str] | None = None,
         function_env: dict[str, str] | None = None,
         code: str | None = None,
+        role_policy: Path | None = None,
+        authorize: Authorizer = allow_all,
     ) -> None:
         self.project_dir = project_dir
         self.region = region
@@ -122,6 +130,14 @@ class FcBackend(BaseBackend):
         (self._tmp / "home").mkdir(parents=True, exist_ok=True)
         self._log_seq = itertools.count(1)
         self.config: FunctionConfig = self._load_config()
+        self.deployed_at = clock.now()
+        """When this function was "deployed" (its s.yaml read): GetFunction's createdTime."""
+        self._role_policy_path = role_policy
+        self._authorize = authorize
+        self.role_policy: Policy | None = self._load_role_policy()
+        """What the function's role may do; None: its credentials are not restricted (no ``role`` or no file)."""
+        self._role_session: StsCredential | None = None
+        self._log_refusal_reported = False
         self._pool = InstancePool(self._start_instance, DEFAULT_MAX_INSTANCES)
         self._executor = DelayedExecutor(DEFAULT_MAX_INSTANCES)
         self._wired = False
@@ -158,6 +174,23 @@ class FcBackend(BaseBackend):
         self._pool.max_instances = value
         self._executor.threads = value
 
+    def deployment(self) -> Deployment:
+        """The function as deployed, for the 2023-03-30 API's reads."""
+        package = self.code.package
+        checksum = size = None
+        if package is not None:
+            checksum, size = _package_checksum(package.zip_path, package.digest), package.zip_bytes
+        return Deployment(
+            config=self.config,
+            account_id=self.account_id,
+            region=self.region,
+            environment=self.environment(),
+            timeout_s=self.timeout,
+            deployed_at=self.deployed_at,
+            code_checksum=checksum,
+            code_size=size,
+        )
+
     # -- configuration for tests -----------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
         """The function's own variables: s.yaml, local endpoints, ``function_env``, then :meth:`set_env`."""
@@ -190,6 +223,16 @@ class FcBackend(BaseBackend):
     # -- lifecycle -------------------------------------------------------------------------------------------
     def _load_config(self) -> FunctionConfig:
         return load_function_config(self.project_dir, region=self.region, config_values=self._config_values)
+
+    def _load_role_policy(self) -> Policy | None:
+        path = self._role_policy_path
+        if path is None or not self.config.role:
+            return None
+        try:
+            name = str(path.relative_to(self.project_dir))
+        except ValueError:
+            name = str(path)
+        return load_policy(path, {"ACCOUNT_ID": self.account_id, "REGION": self.region}, name)
 
     @property
     def code(self) -> FunctionCode:
@@ -293,7 +336,7 @@ class FcBackend(BaseBackend):
 
     def _start_instance(self) -> Instance:
         instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
-        credentials = self._credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds)
+        credentials = self._issue_role_token()
         tmp_dir = self._tmp / "instances" / instance_id / "tmp"  # each instance its own /tmp, as on FC
         tmp_dir.mkdir(parents=True)
         env, sys_path = self._instance_env(instance_id, credentials, tmp_dir)
@@ -310,11 +353,32 @@ class FcBackend(BaseBackend):
         instance.credentials = credentials
         return instance
 
+    def _issue_role_token(self) -> StsCredential:
+        """The role's credentials as FC assumes it: an STS token holding the role's policy."""
+        return self._credentials.issue_sts_token(ttl_seconds=self.sts_ttl_seconds, policy=self.role_policy)
+
+    def _role_identity(self) -> Identity:
+        """FC's own session of the function's role (destinations, logs), rotated like the instances' tokens."""
+        with self._lock:
+            session = self._role_session
+            if session is None or session.expiration - self._clock.now() < min(15 * 60, self.sts_ttl_seconds / 4):
+                session = self._role_session = self._issue_role_token()
+            return Identity(session.access_key_id)
+
+    def _role_may(self, service: str, action: str, resource: str) -> str | None:
+        """Ask RAM whether the function's role may do this; the refusal's reason, or None when allowed."""
+        arn = f"acs:{service}:{self.region}:{self.account_id}:{resource}"
+        try:
+            self._authorize(self._role_identity(), service, action, arn)
+        except AuthorizationDenied as denied:
+            return denied.reason
+        return None
+
     def _context(self, request_id: str, instance: Instance) -> dict[str, Any]:
         credentials = instance.credentials
         margin = min(15 * 60, self.sts_ttl_seconds / 4)
         if credentials.expiration - self._clock.now() < margin:  # FC rotates the role's token in time
-            credentials = instance.credentials = self._credentials.issue_sts_token(self.sts_ttl_seconds)
+            credentials = instance.credentials = self._issue_role_token()
         return {
             "request_id": request_id,
             "credentials": {
@@ -371,6 +435,7 @@ class FcBackend(BaseBackend):
         finally:
             pool.release(instance)
             log_path.unlink(missing_ok=True)
+        self._ship_logs()
         record = InvocationRecord(
             request_id=request_id,
             source=source,
@@ -492,6 +557,12 @@ class FcBackend(BaseBackend):
     def _send_to_destination(self, destination: Destination | None, record: InvocationRecord) -> None:
         if destination is None:
             return
+        refused = self._destination_refused(destination)
+        if refused:
+            log.warning(
+                "async destination %s refused to the function's role (%s); record dropped", destination.arn, refused
+            )
+            return
         body = json.dumps(destination_record(record, self.function_arn), ensure_ascii=False)
         try:
             if destination.kind == "mns_topic":
@@ -504,6 +575,29 @@ class FcBackend(BaseBackend):
                 log.warning("async destination %s is not emulated; record dropped", destination.arn)
         except Exception:
             log.exception("could not deliver the async destination record to %s", destination.arn)
+
+    def _destination_refused(self, destination: Destination) -> str | None:
+        """FC delivers destination records with the function's role: the action each kind needs, checked by RAM."""
+        if destination.kind == "mns_topic":
+            return self._role_may("mns", "PublishMessage", f"/topics/{destination.name}/messages")
+        if destination.kind == "mns_queue":
+            return self._role_may("mns", "SendMessage", f"/queues/{destination.name}/messages")
+        if destination.kind == "fc_function":
+            return self._role_may("fc", "InvokeFunction", f"functions/{destination.name}")
+        return None
+
+    def _ship_logs(self) -> None:
+        """FC writes each invocation's logs to the function's log store with its role; a refusal loses them there
+        (the local records keep them, and the local cloud's log says why once)."""
+        if not self.config.log_project:
+            return
+        store = f"project/{self.config.log_project}/logstore/{self.config.log_store}"
+        refused = self._role_may("log", "PostLogStoreLogs", store)
+        if refused and not self._log_refusal_reported:
+            self._log_refusal_reported = True
+            log.warning(
+                "FC cannot write the function's logs with its role (%s); on Alibaba Cloud they are lost", refused
+            )
 
     # -- inspection ------------------------------------------------------------------------------------------
     def invocations(self, *, request_id: str | None = None, source: str | None = None) -> list[InvocationRecord]:
@@ -533,6 +627,12 @@ class FcBackend(BaseBackend):
                     raise TimeoutError(f"{self._active} invocation(s) still running or queued after {timeout} s")
                 self._idle.wait(remaining)
         return True
+
+
+@functools.lru_cache(maxsize=4)
+def _package_checksum(zip_path: str, digest: str) -> str:
+    """FC's ``codeChecksum``: the CRC-64 (ECMA) of the code package, in decimal (cached per package content)."""
+    return str(crc64(Path(zip_path).read_bytes()))
 
 
 def _create_quietly(create: Callable[[str], Any], name: str) -> None:

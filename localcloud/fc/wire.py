@@ -1,4 +1,5 @@
-"""FC's wire formats: API error bodies, invocation responses, the FC 3.0 HTTP-trigger event and its reply.
+"""FC's wire formats: API error bodies, invocation responses, JSON documents, the FC 3.0 HTTP-trigger event and
+its reply.
 
 Pure translation between werkzeug requests/responses and :class:`InvocationRecord`; no state.
 """
@@ -39,6 +40,18 @@ def error_response(error: ServiceError, request_id: str, *, error_type: str | No
         headers["x-fc-error-type"] = error_type
     body = json.dumps({"ErrorCode": error.code, "ErrorMessage": error.message})
     return Response(body, status=error.status, headers=headers, content_type="application/json")
+
+
+def api_error_response(error: ServiceError, request_id: str) -> Response:
+    """The 2023-03-30 API's error: ``{"Code", "Message", "RequestId"}`` (its ``Error`` structure)."""
+    body = json.dumps({"Code": error.code, "Message": error.message, "RequestId": request_id})
+    return Response(body, status=error.status, headers={"x-fc-request-id": request_id}, content_type="application/json")
+
+
+def json_response(document: dict[str, Any], request_id: str) -> Response:
+    """A 2023-03-30 API read: 200 with the document as JSON."""
+    body = json.dumps(document, ensure_ascii=False)
+    return Response(body, status=200, headers={"x-fc-request-id": request_id}, content_type="application/json")
 
 
 def _invocation_headers(record: InvocationRecord) -> dict[str, str]:

@@ -23,12 +23,12 @@ _ENDPOINTS = {
     "account": ("/", "*"),
     "topics": ("/topics", "/topics"),
     "topic": ("/topics/<name>", "/topics/{name}"),
-    "topic_messages": ("/topics/<name>/messages", "/topics/{name}"),
+    "topic_messages": ("/topics/<name>/messages", "/topics/{name}/messages"),
     "subscriptions": ("/topics/<name>/subscriptions", "/topics/{name}"),
     "subscription": ("/topics/<name>/subscriptions/<sub>", "/topics/{name}/subscriptions/{sub}"),
     "queues": ("/queues", "/queues"),
     "queue": ("/queues/<name>", "/queues/{name}"),
-    "queue_messages": ("/queues/<name>/messages", "/queues/{name}"),
+    "queue_messages": ("/queues/<name>/messages", "/queues/{name}/messages"),
 }
 URLS = Map([Rule(rule, endpoint=endpoint) for endpoint, (rule, _) in _ENDPOINTS.items()], strict_slashes=False)
 

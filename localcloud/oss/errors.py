@@ -34,6 +34,22 @@ class AccessDenied(OssError):
     message = "You have no right to access this object because of bucket acl."
 
 
+class AccessDeniedByRam(AccessDenied):
+    """No statement of the caller's RAM policy allows the request (EC 0003-00000202: the caller is not the owner
+    and its RAM policies lack the permission). The message is UNCONFIRMED for this EC: it is OSS's usual one for a
+    RAM user without the permission (EC page 0003-00000001)."""
+
+    ec = "0003-00000202"
+
+
+class ExplicitlyDeniedByRam(AccessDenied):
+    """A Deny statement of the caller's RAM policy matches: EC 0003-00000201, with the message of that EC page's
+    example response."""
+
+    message = "Access denied by bucket policy."
+    ec = "0003-00000201"
+
+
 class BucketAlreadyExists(OssError):
     code, status = "BucketAlreadyExists", 409
     message = (
@@ -299,7 +315,8 @@ ERRORS = ErrorTable(
     ),
     internal=InternalError,
     not_implemented=NotImplementedOss,
-    denied=AccessDenied,
+    denied=AccessDeniedByRam,
+    explicitly_denied=ExplicitlyDeniedByRam,
     auth={
         "missing": AccessDenied,
         "malformed": InvalidArgument,

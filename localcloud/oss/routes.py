@@ -63,6 +63,17 @@ ROUTES: dict[tuple[str, str, frozenset[str]], str] = {
     ("object", "GET", frozenset({"uploadId"})): "ListParts",
 }
 
+RAM_ACTIONS = {
+    "HeadObject": "GetObject",
+    "GetObjectMeta": "GetObject",
+    "ListObjectsV2": "ListObjects",
+    "InitiateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+}
+"""APIs whose RAM action is another's (OSS's RAM policy doc: reading metadata needs oss:GetObject; the multipart
+steps of an upload need oss:PutObject)."""
+
 
 NOT_EMULATED_HEADERS = frozenset({"x-oss-callback", "x-oss-callback-var"})
 """Headers that ask OSS to do more than the API does (call back a server after an upload): such requests are
@@ -90,7 +101,7 @@ def route(request: Request) -> Route | None:
     if action == "ListObjects" and request.args.get("list-type") == "2":
         action = "ListObjectsV2"
     resource = f"{bucket}/{key}" if key else bucket or "*"
-    return Route(action, resource, {"bucket": bucket, "key": key})
+    return Route(action, resource, {"bucket": bucket, "key": key}, RAM_ACTIONS.get(action, ""))
 
 
 def make_app(backend: OssBackend, gateway: Gateway) -> ServiceApp:

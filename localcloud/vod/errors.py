@@ -46,6 +46,14 @@ class Forbidden(ServiceError):
     status = 403
 
 
+class ForbiddenRam(ServiceError):
+    """The OpenAPI gateway's answer when RAM does not allow the caller the action (its public error list)."""
+
+    code = "Forbidden.RAM"
+    message = "User not authorized to operate on the specified resource, or this API doesn't support RAM."
+    status = 403
+
+
 class Throttling(ServiceError):
     code = "Throttling"
     message = "Request was denied due to request throttling."
@@ -171,6 +179,7 @@ ERRORS = ErrorTable(
         MissingParameter,
         InvalidParameter,
         Forbidden,
+        ForbiddenRam,
         Throttling,
         ThrottlingUser,
         ThrottlingApi,
@@ -193,7 +202,7 @@ ERRORS = ErrorTable(
     internal=InternalError,
     not_implemented=InvalidApiNotFound,
     unknown_action=InvalidActionNotFound,
-    denied=Forbidden,
+    denied=ForbiddenRam,
     auth={
         "missing": MissingParameter,
         "malformed": IncompleteSignature,

@@ -132,6 +132,20 @@ def handler(event, context):
         if count < request["succeed_on"]:
             raise RuntimeError(f"attempt {count} fails")
         return {"attempt": count}
+    if action == "invoke-self":  # continue in a new asynchronous invocation through FC 3.0's API (source mode)
+        from alibabacloud_fc20230330 import models
+        from alibabacloud_fc20230330.client import Client
+        from alibabacloud_tea_openapi.models import Config
+        from darabonba.runtime import RuntimeOptions
+
+        c = context.credentials
+        config = Config(access_key_id=c.access_key_id, access_key_secret=c.access_key_secret,
+                        security_token=c.security_token, endpoint=os.environ["FC_ENDPOINT"].split("://", 1)[1],
+                        protocol="http", region_id=context.region)
+        response = Client(config).invoke_function_with_options(
+            context.function.name, models.InvokeFunctionRequest(body=json.dumps(request["next"]).encode()),
+            models.InvokeFunctionHeaders(x_fc_invocation_type="Async"), RuntimeOptions())
+        return {"status": response.status_code, "request_id": response.headers["x-fc-request-id"]}
     if action == "context":
         c = context.credentials
         return {

@@ -14,7 +14,7 @@ from mns.mns_exception import MNSServerException
 from mns.topic import TopicMessage
 
 from localcloud.cloud import LocalCloud
-from localcloud.core import AuthorizationDenied, Identity, allow_all
+from localcloud.core import AuthorizationDenied, Identity, RamAuthorizer
 from localcloud.testing import fc_client, mns_account, oss_bucket, vod_client
 
 TOPIC, BUCKET = "authz-topic", "authz-bucket"
@@ -54,7 +54,7 @@ def test_each_service_asks_with_the_callers_identity_the_action_and_the_resource
     (vod_key, vod_sts, *vod), mns, oss = recorder.asked
     assert vod_key.startswith("STS.") and vod_sts
     assert vod == ["vod", "CancelUrlUploadJobs", arn(cloud, "vod", "*")]
-    assert mns == (cloud.access_key_id, False, "mns", "PublishMessage", arn(cloud, "mns", f"/topics/{TOPIC}"))
+    assert mns == (cloud.access_key_id, False, "mns", "PublishMessage", arn(cloud, "mns", f"/topics/{TOPIC}/messages"))
     assert oss == (cloud.access_key_id, False, "oss", "PutObject", arn(cloud, "oss", f"{BUCKET}/dir/a.txt"))
 
 
@@ -71,7 +71,7 @@ def test_a_refusal_is_each_services_own_access_denied_and_nothing_happens(cloud:
     with pytest.raises(fc2.FcError) as fc:
         fc_client(cloud).invoke_function(cloud.fc.service_name, cloud.fc.function_name, payload=b"{}")
 
-    assert (vod.value.code, vod.value.status_code) == ("Forbidden", 403)
+    assert (vod.value.code, vod.value.status_code) == ("Forbidden.RAM", 403)
     assert "CancelUrlUploadJobs on acs:vod:" in vod.value.message
     assert mns.value.type == "AccessDenied"
     assert (oss.value.status, oss.value.code) == (403, "AccessDenied")
@@ -88,7 +88,7 @@ def test_the_authorizer_is_not_asked_about_requests_that_fail_authentication(clo
     assert recorder.asked == []
 
 
-def test_reset_restores_the_allow_all_authorizer(cloud: LocalCloud) -> None:
+def test_reset_restores_the_ram_authorizer(cloud: LocalCloud) -> None:
     cloud.gateway.authorize = Recorder(deny=True)
     cloud.reset()
-    assert cloud.gateway.authorize is allow_all
+    assert isinstance(cloud.gateway.authorize, RamAuthorizer) and cloud.gateway.authorize is cloud.ram

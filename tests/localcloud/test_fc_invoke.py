@@ -49,9 +49,10 @@ def test_sync_invoke_returns_the_handler_result_with_static_and_sts_credentials(
     assert [r.status for r in cloud.fc.invocations()] == ["succeeded", "succeeded"]
 
 
-def test_qualifier_latest_and_the_fc3_path_are_accepted(cloud: LocalCloud) -> None:
+def test_qualifier_latest_is_accepted_and_the_2023_path_refuses_fc2_signatures(cloud: LocalCloud) -> None:
     response = fc_client(cloud).invoke_function(SERVICE, FUNCTION, payload=b'{"q": 1}', qualifier="LATEST")
     assert json.loads(response.data) == {"q": 1}
+    # FC 3.0's own API checks its own signature (ACS3-HMAC-SHA256), not the 2016-08-15 API's "FC ak:sig"
     fc3 = signed_request(
         cloud.url("fc"),
         "POST",
@@ -60,7 +61,9 @@ def test_qualifier_latest_and_the_fc3_path_are_accepted(cloud: LocalCloud) -> No
         access_key_secret=cloud.access_key_secret,
         body=b'{"v": 3}',
     )
-    assert (fc3.status, json.loads(fc3.read())) == (200, {"v": 3})
+    error = json.loads(fc3.read())
+    assert (fc3.status, error["Code"], set(error)) == (403, "SignatureNotMatch", {"Code", "Message", "RequestId"})
+    assert [r.event for r in cloud.fc.invocations()] == [b'{"q": 1}']
 
 
 def test_context_carries_fc_python_fields(cloud: LocalCloud) -> None:
@@ -70,7 +73,9 @@ def test_context_carries_fc_python_fields(cloud: LocalCloud) -> None:
     access_key_id, camel_id, same_secret, same_token, has_token = context["credentials"]
     assert access_key_id.startswith("STS.") and access_key_id == camel_id and same_secret and same_token and has_token
     assert context["function"] == [FUNCTION, "index.handler", 512, 30]
-    assert context["service"] == [SERVICE, f"{cloud.account_id}-cn-shanghai-project", "function-logstore", "LATEST", ""]
+    name, log_project, log_store, *qualifier = context["service"]
+    assert (name, log_store, qualifier) == (SERVICE, "default-logs", ["LATEST", ""])
+    assert log_project.startswith("serverless-cn-shanghai-")  # fc3's logConfig: auto
     assert (context["region"], context["account_id"], context["tracing"]) == (cloud.region, cloud.account_id, True)
 
 
@@ -88,6 +93,7 @@ def test_environment_has_fc_variables_credentials_s_yaml_endpoints_and_overrides
     assert env["GREETING"] == "hello"
     assert env["VOD_ENDPOINT"] == cloud.url("vod")
     assert env["MNS_ENDPOINT"] == cloud.url("mns") and env["OSS_ENDPOINT"] == cloud.url("oss")
+    assert env["FC_ENDPOINT"] == cloud.url("fc")  # FC's own API, for a function that invokes itself
     assert env["FROM_FUNCTION_ENV"] == "yes"
     assert "PYTHONPATH" not in env
     # WHEN a test overrides and removes variables THEN fresh instances see the change

@@ -112,7 +112,7 @@ def test_mns_answers_invalid_request_url(cloud: LocalCloud, method: str, path: s
     [
         ("GET", "/2016-08-15/services"),
         ("GET", "/2016-08-15/services/s/functions/f/invocations"),
-        ("GET", "/2023-03-30/functions/f"),
+        ("GET", "/2016-08-15/services/s/functions/f"),  # GetFunction of the 2016-08-15 API (2023-03-30: test_fc_api)
     ],
 )
 def test_fc_answers_path_not_supported(cloud: LocalCloud, method: str, path: str) -> None:

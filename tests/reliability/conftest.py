@@ -48,8 +48,8 @@ def _reliability_guard(request: pytest.FixtureRequest, tally: Tally) -> Iterator
     issued: list[Any] = []
     issue_sts_token = cloud.credentials.issue_sts_token
 
-    def recording_issue(ttl_seconds: float = 3600) -> Any:
-        credential = issue_sts_token(ttl_seconds=ttl_seconds)
+    def recording_issue(ttl_seconds: float = 3600, policy: Any = None) -> Any:
+        credential = issue_sts_token(ttl_seconds=ttl_seconds, policy=policy)
         issued.append(credential)
         return credential
 

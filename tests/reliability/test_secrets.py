@@ -48,6 +48,7 @@ from mns.mns_exception import MNSServerException
 from mns.topic import TopicMessage
 
 from localcloud.auth.credentials import StsCredential
+from localcloud.auth.ram import Policy
 from localcloud.cloud import LocalCloud
 from localcloud.testing import trigger_request
 
@@ -94,13 +95,14 @@ def sentinel_cloud() -> Iterator[tuple[LocalCloud, list[StsCredential]]]:
     counter = itertools.count(1)
     with LocalCloud(PROJECT_DIR, access_key_id=SENTINEL_KEY_ID, access_key_secret=SENTINEL_SECRET) as cloud:
 
-        def issue_sentinel_sts(ttl_seconds: float = 3600) -> StsCredential:
+        def issue_sentinel_sts(ttl_seconds: float = 3600, policy: Policy | None = None) -> StsCredential:
             number = next(counter)
             credential = StsCredential(
                 access_key_id=f"STS.SentinelRoleKey{number:06d}",
                 access_key_secret=f"SentinelStsSecret{number:04d}-c0ffee5e1f2a3b4c5d6e",
                 security_token=sentinel_token(number),
                 expiration=cloud.clock.now() + ttl_seconds,
+                policy=policy,
             )
             cloud.credentials.add_sts_credential(credential)
             issued.append(credential)
