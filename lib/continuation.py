@@ -20,18 +20,27 @@ from lib import clients, logs
 from lib.config import Credentials, Settings
 from lib.retry import CallFailed, call_with_retry
 
-__all__ = ["ContinuationFailed", "start_continuation"]
+__all__ = ["ContinuationFailed", "prepare_continuation", "start_continuation"]
 
 INVOKE_API = "InvokeFunction"
 
 
 class ContinuationFailed(Exception):
-    """The next invocation could not be started: what is left is reported instead of being cancelled."""
+    """The next invocation could not be started: what is left is reported instead of being cancelled.
+    ``attempted`` is False when not even one call could be made in the time left (FC said nothing)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, attempted: bool = True) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.attempted = attempted
+
+
+def prepare_continuation(settings: Settings, credentials: Credentials) -> None:
+    """Load the FC SDK and build its client ahead of :func:`start_continuation` (it is the slowest part, and the
+    invocation is about to run out of time)."""
+    if settings.fc_endpoint:
+        clients.fc_client(settings, credentials)
 
 
 def start_continuation(
@@ -58,7 +67,7 @@ def start_continuation(
     try:
         response = call_with_retry(INVOKE_API, attempt, cutoff=cutoff)
     except CallFailed as failure:
-        raise ContinuationFailed(failure.code, logs.redact(failure.message)) from None
+        raise ContinuationFailed(failure.code, logs.redact(failure.message), attempted=failure.attempts > 0) from None
     status = response.status_code
     if status != 202:
         raise ContinuationFailed(f"HTTP{status}", f"{INVOKE_API} answered {status}, not 202 Accepted")

@@ -40,6 +40,7 @@ __all__ = ["JobContext", "ManifestJob", "Superseded"]
 
 Documents = list[tuple[str, str]]
 _DRAIN_STOP_S = 1.0  # what a drain in the same invocation leaves for its last checkpoint and publish
+_HANDOFF_SAFETY_S = 0.25  # the hand-off may use the deadline margin, all but this
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class JobContext:
     publish: Callable[[Documents], None]
     engine: Callable[[], Engine]
     continue_with: Callable[[bytes, float], str]
+    prepare_continuation: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic
 
 
@@ -155,6 +157,7 @@ class ManifestJob:
             position = block[-1].after if block else position
             if self.ctx.clock() >= self._stop_at:
                 cp.position, cp.lines_done = position, count
+                self.ctx.prepare_continuation()
                 return
         if count == 0:
             raise BadRequestError("EmptyRequest", "the manifest names no job IDs and no upload URLs")
@@ -204,7 +207,7 @@ class ManifestJob:
             handoff=handoff,
         )
         try:
-            continued = self.ctx.continue_with(event, self.ctx.deadline - settings.deadline_margin_s)
+            continued = self.ctx.continue_with(event, self.ctx.deadline - _HANDOFF_SAFETY_S)
         except ContinuationFailed as failure:
             return self._continuation_failed(failure)
         logs.info("continues in a new invocation", continuation=handoff.number, continuedAs=continued)
@@ -215,6 +218,9 @@ class ManifestJob:
         logs.error("the next invocation could not be started", code=failure.code, error=failure.message)
         cp = self.cp
         cp.handoff, cp.continuations = self._own_handoff, cp.continuations - 1  # so FC's retry of this event counts
+        if not failure.attempted:  # no time was left even to ask FC: its retry of this event goes on cancelling
+            self.save()
+            raise failure
         message = f"the next invocation could not be started ({failure.code}): not attempted; send these items again"
         if self._drain("ContinuationFailed", message):
             return self._report()
@@ -333,20 +339,32 @@ class _Run:
                 return
 
     def _batches(self, store: SeenStore) -> Iterator[Batch]:
+        """The batches from the resume position on; cuts as it goes; stops (with a cut) at ``stop_at``."""
         position, lines = self.cp.position, self.cp.lines_done
         for block in self.job.reader.blocks(self.cp.manifests, self.cp.position):
-            if block:
-                firsts = store.first_occurrences(_keys(block), block[-1].after)
-                for line, first in zip(block, firsts, strict=True):
-                    if first:
-                        yield from self.builder.add(line.item)
-                position, lines = block[-1].after, lines + len(block)
-            stop = self.clock() >= self.stop_at
-            if stop or self.writer.ready or self.clock() - self.last_cut >= self.job.ctx.settings.checkpoint_interval_s:
+            firsts = store.first_occurrences(_keys(block), block[-1].after) if block else []
+            for line, first in zip(block, firsts, strict=True):
+                closed = self.builder.add(line.item) if first else []
+                position, lines = line.after, lines + 1
+                if closed:
+                    yield from closed
+                    if self.clock() >= self.stop_at:
+                        break
+                    if self._cut_due():
+                        yield from self._cut_here(position, lines, last=False)
+            if self.clock() >= self.stop_at:
+                self.job.ctx.prepare_continuation()  # while the batches in flight finish
                 yield from self._cut_here(position, lines, last=False)
-                if stop:
-                    return
+                return
+            if self._cut_due():
+                yield from self._cut_here(position, lines, last=False)
         yield from self._cut_here(position, lines, last=True)
+
+    def _cut_due(self) -> bool:
+        """A part is full (and no cut is on its way already), or the interval has passed since the last cut."""
+        if self.writer.ready and not self.cuts:
+            return True
+        return self.clock() - self.last_cut >= self.job.ctx.settings.checkpoint_interval_s
 
     def _cut_here(self, position: Position, lines: int, *, last: bool) -> Iterator[Batch]:
         partial = last or self.clock() - self.last_cut >= self.job.ctx.settings.checkpoint_interval_s

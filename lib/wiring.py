@@ -106,7 +106,16 @@ class Wiring:
             publish=self.publish,
             engine=self.canceller,
             continue_with=self._continue_with,
+            prepare_continuation=self._prepare_continuation,
         )
+
+    def _prepare_continuation(self) -> None:
+        from lib.continuation import prepare_continuation
+
+        try:
+            prepare_continuation(self.settings, self.credentials)
+        except Exception as error:  # start_continuation meets it again and reports it
+            logs.warning("the FC client could not be prepared", error=str(error))
 
     def _continue_with(self, event: bytes, cutoff: float) -> str:
         from lib.continuation import start_continuation
