@@ -344,18 +344,15 @@ class _Run:
         for block in self.job.reader.blocks(self.cp.manifests, self.cp.position):
             firsts = store.first_occurrences(_keys(block), block[-1].after) if block else []
             for line, first in zip(block, firsts, strict=True):
+                if self.clock() >= self.stop_at:
+                    self.job.ctx.prepare_continuation()  # while the batches in flight finish
+                    yield from self._cut_here(position, lines, last=False)
+                    return
                 closed = self.builder.add(line.item) if first else []
                 position, lines = line.after, lines + 1
-                if closed:
-                    yield from closed
-                    if self.clock() >= self.stop_at:
-                        break
-                    if self._cut_due():
-                        yield from self._cut_here(position, lines, last=False)
-            if self.clock() >= self.stop_at:
-                self.job.ctx.prepare_continuation()  # while the batches in flight finish
-                yield from self._cut_here(position, lines, last=False)
-                return
+                yield from closed
+                if closed and self._cut_due():
+                    yield from self._cut_here(position, lines, last=False)
             if self._cut_due():
                 yield from self._cut_here(position, lines, last=False)
         yield from self._cut_here(position, lines, last=True)
