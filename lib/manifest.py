@@ -13,6 +13,7 @@ module for :class:`OssObjectRef`.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple
@@ -241,8 +242,10 @@ class _TextLines:
         self._line = start.line
         self._pending = b""
         self._prefix = source_prefix(manifest.source)
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
 
     def feed(self, chunk: bytes) -> list[Line]:
+        self._check_encoding(chunk)
         *complete, self._pending = (self._pending + chunk).split(b"\n")
         if len(self._pending) > MAX_LINE_BYTES:
             raise BadRequestError(
@@ -252,7 +255,16 @@ class _TextLines:
             )
         return [line for raw in complete if (line := self._take(raw, 1)) is not None]
 
+    def _check_encoding(self, chunk: bytes, *, final: bool = False) -> None:
+        """Bytes that are not UTF-8 reject the manifest before any line of the chunk is read (as a payload's do)."""
+        try:
+            self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            line = self._line + self._pending.count(b"\n") + chunk[: exc.start].count(b"\n")
+            raise BadRequestError("InvalidEncoding", f"{self._prefix}line {line}: not UTF-8 text") from None
+
     def finish(self) -> list[Line]:
+        self._check_encoding(b"", final=True)
         last = self._take(self._pending, 0) if self._pending else None
         self._pending = b""
         return [last] if last is not None else []
