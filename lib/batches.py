@@ -134,19 +134,21 @@ class BatchBuilder:
         """How many batches have been closed (the number of the last one)."""
 
     def add(self, item: Item) -> list[Batch]:
-        """Take one item; the batches it closed, in order."""
+        """Take one item; the batches it closed, in order. A batch that reaches ``size`` is closed at once, so right
+        after it nothing of its kind is pending."""
         self._arrived += 1
         kind = "urls" if item.is_url else "job_ids"
-        pending = self._pending[kind]
         weight = wire_length(item.url) + len(_WIRE_COMMA) if item.is_url else 0
         closed = []
-        if pending.pairs and (len(pending.pairs) == self._size or pending.cost + weight > self._max_query_chars):
+        if self._pending[kind].pairs and self._pending[kind].cost + weight > self._max_query_chars:
             closed.append(self._close(kind))
-            pending = self._pending[kind]
+        pending = self._pending[kind]
         if not pending.pairs:
             pending.first = self._arrived
         pending.pairs.append((item.text, item.url))
         pending.cost += weight
+        if len(pending.pairs) == self._size:
+            closed.append(self._close(kind))
         other = "job_ids" if item.is_url else "urls"
         if self._pending[other].pairs and self._arrived - self._pending[other].first >= self._max_lag:
             closed.append(self._close(other))

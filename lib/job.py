@@ -331,7 +331,7 @@ class _Run:
         begin = Position(*filled) if filled is not None else START
         if begin >= self.cp.position:
             return
-        for block in self.job.reader.blocks(self.cp.manifests, begin):
+        for block in self.job.reader.blocks(self.cp.manifests, begin, validated=True):
             within = [line for line in block if line.after <= self.cp.position]
             if within:
                 store.first_occurrences(_keys(within), within[-1].after)
@@ -341,7 +341,7 @@ class _Run:
     def _batches(self, store: SeenStore) -> Iterator[Batch]:
         """The batches from the resume position on; cuts as it goes; stops (with a cut) at ``stop_at``."""
         position, lines = self.cp.position, self.cp.lines_done
-        for block in self.job.reader.blocks(self.cp.manifests, self.cp.position):
+        for block in self.job.reader.blocks(self.cp.manifests, self.cp.position, validated=True):
             firsts = store.first_occurrences(_keys(block), block[-1].after) if block else []
             for line, first in zip(block, firsts, strict=True):
                 if self.clock() >= self.stop_at:

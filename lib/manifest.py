@@ -22,7 +22,7 @@ from urllib.parse import unquote_plus
 from lib.errors import BadRequestError
 from lib.limits import MANIFEST_CHUNK_BYTES, MAX_JSON_MANIFEST_BYTES, MAX_LINE_BYTES
 from lib.objects import OssFailure, OssObjects
-from lib.request import Item, json_items, load_json, source_prefix, text_line_item
+from lib.request import Item, json_items, known_line_item, load_json, source_prefix, text_line_item
 
 __all__ = ["START", "Line", "Manifest", "ManifestReadError", "ManifestReader", "OssObjectRef", "Position"]
 
@@ -154,15 +154,18 @@ class ManifestReader:
         return manifest
 
     # -- reading items --------------------------------------------------------------------------------------
-    def blocks(self, manifests: Sequence[Manifest], start: Position = START) -> Iterator[list[Line]]:
-        """The validated items from ``start`` on, a block at a time (a block may be empty: only blank lines)."""
+    def blocks(
+        self, manifests: Sequence[Manifest], start: Position = START, *, validated: bool = False
+    ) -> Iterator[list[Line]]:
+        """The items from ``start`` on, a block at a time (a block may be empty: only blank lines). Each line is
+        validated, unless ``validated`` says a first pass already did (the same version is read: If-Match)."""
         for index in range(start.manifest, len(manifests)):
             here = start if index == start.manifest else Position(index, 0, 1)
             manifest = manifests[index]
             if manifest.format == "json":
                 yield from self._json_blocks(manifest, here)
             elif here.offset < manifest.size:
-                yield from self._text_blocks(manifest, here)
+                yield from self._text_blocks(manifest, here, validated)
 
     def _open(self, manifest: Manifest, offset: int) -> Any:
         try:
@@ -190,10 +193,10 @@ class ManifestReader:
         except Exception as exc:
             raise ManifestReadError(f"reading {manifest.source} failed: {type(exc).__name__}") from None
 
-    def _text_blocks(self, manifest: Manifest, start: Position) -> Iterator[list[Line]]:
+    def _text_blocks(self, manifest: Manifest, start: Position, validated: bool) -> Iterator[list[Line]]:
         result = self._open(manifest, start.offset)
         try:
-            lines = _TextLines(manifest, start)
+            lines = _TextLines(manifest, start, validated)
             for chunk in self._chunks(result, manifest, start.offset):
                 yield lines.feed(chunk)
             yield lines.finish()
@@ -235,8 +238,9 @@ class _TextLines:
     """Splits a text manifest's bytes into lines and validates each, keeping byte offsets exact (a line break is
     the byte ``\\n``, which never occurs inside a UTF-8 sequence)."""
 
-    def __init__(self, manifest: Manifest, start: Position) -> None:
+    def __init__(self, manifest: Manifest, start: Position, validated: bool = False) -> None:
         self._manifest = manifest
+        self._validated = validated
         self._index = start.manifest
         self._offset = start.offset
         self._line = start.line
@@ -245,7 +249,8 @@ class _TextLines:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
 
     def feed(self, chunk: bytes) -> list[Line]:
-        self._check_encoding(chunk)
+        if not self._validated:
+            self._check_encoding(chunk)
         *complete, self._pending = (self._pending + chunk).split(b"\n")
         if len(self._pending) > MAX_LINE_BYTES:
             raise BadRequestError(
@@ -264,7 +269,8 @@ class _TextLines:
             raise BadRequestError("InvalidEncoding", f"{self._prefix}line {line}: not UTF-8 text") from None
 
     def finish(self) -> list[Line]:
-        self._check_encoding(b"", final=True)
+        if not self._validated:
+            self._check_encoding(b"", final=True)
         last = self._take(self._pending, 0) if self._pending else None
         self._pending = b""
         return [last] if last is not None else []
@@ -280,5 +286,5 @@ class _TextLines:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequestError("InvalidEncoding", f"{self._prefix}line {number}: not UTF-8 text") from None
-        item = text_line_item(text, f"{self._prefix}line {number}")
+        item = known_line_item(text) if self._validated else text_line_item(text, f"{self._prefix}line {number}")
         return None if item is None else Line(item, Position(self._index, self._offset, self._line))

@@ -29,6 +29,7 @@ __all__ = [
     "checked_url",
     "decode_payload",
     "json_items",
+    "known_line_item",
     "load_json",
     "looks_like_json",
     "parse_cancel_request",
@@ -273,6 +274,17 @@ def text_line_item(line: str, where: str) -> Item | None:
         return Item(text, True, checked_url(text, where, list_hint=_LINES_HINT))
     check_job_id(text, where, _LINES_HINT)
     return Item(text, False, text)
+
+
+def known_line_item(line: str) -> Item | None:
+    """The item on a line that :func:`text_line_item` has already accepted (the same bytes read again): the same
+    Item, without checking it again."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if not _is_url_text(text):
+        return Item(text, False, text)
+    return Item(text, True, unquote(text) if text[:8].lower().startswith(_ENCODED_URL_PREFIXES) else text)
 
 
 def text_lines_items(lines: Iterable[str | bytes], source: str = "") -> Iterator[Item]:
