@@ -331,12 +331,15 @@ class _Run:
         begin = Position(*filled) if filled is not None else START
         if begin >= self.cp.position:
             return
+        started, lines = self.clock(), 0
         for block in self.job.reader.blocks(self.cp.manifests, begin, validated=True):
             within = [line for line in block if line.after <= self.cp.position]
             if within:
                 store.first_occurrences(_keys(within), within[-1].after)
+                lines += len(within)
             if len(within) < len(block) or (within and within[-1].after == self.cp.position):
-                return
+                break
+        logs.info("dedupe store rebuilt", lines=lines, seconds=round(self.clock() - started, 2))
 
     def _batches(self, store: SeenStore) -> Iterator[Batch]:
         """The batches from the resume position on; cuts as it goes; stops (with a cut) at ``stop_at``."""
