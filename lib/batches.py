@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote
 
+from lib.items import Item
 from lib.limits import MAX_BATCH_ITEMS, MAX_QUERY_CHARS
-from lib.request import CancelRequest, Item
+from lib.request import CancelRequest
 from lib.urls import spellings
 
 __all__ = ["MAX_LAG_ITEMS", "Batch", "BatchBuilder", "encode_url", "iter_batches", "respelled", "wire_length"]

@@ -20,9 +20,10 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_plus
 
 from lib.errors import BadRequestError
+from lib.items import Item, json_items, known_line_item, source_prefix, text_line_item
 from lib.limits import MANIFEST_CHUNK_BYTES, MAX_JSON_MANIFEST_BYTES, MAX_LINE_BYTES
 from lib.objects import OssFailure, OssObjects
-from lib.request import Item, json_items, known_line_item, load_json, source_prefix, text_line_item
+from lib.request import load_json
 
 __all__ = ["START", "Line", "Manifest", "ManifestReadError", "ManifestReader", "OssObjectRef", "Position"]
 

@@ -118,6 +118,8 @@ def test_a_manifest_bigger_than_an_invocation_completes_across_invocations_each_
     continuations = {r.request_id: r for r in records if CONTINUATION_KEY.encode() in r.event}.values()
     assert len(continuations) >= 2 and {r.source for r in records} == {"oss", "api"}, [r.source for r in records]
     assert {(r.source, r.invocation_type) for r in continuations} == {("api", "Async")}
+    # (a continuation on a new instance, whose /tmp is its own, rebuilt the de-duplication store from the manifest)
+    assert all("dedupe store rebuilt" in r.logs for r in continuations if r.cold_start)
     # AND the parts on the topic are one complete result: every item exactly once, duplicate lines once
     whole = assert_part_invariants(parts_of(cloud, f"oss:{MANIFEST_BUCKET}/{MANIFEST_PREFIX}chain.txt@{etag}"))
     assert {whole["RequestId"]} == {records[0].request_id}

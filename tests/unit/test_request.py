@@ -528,6 +528,7 @@ def test_pure_modules_import_no_sdk():
         "lib.envelopes.mns",
         "lib.envelopes.oss",
         "lib.errors",
+        "lib.items",
         "lib.limits",
         "lib.manifest",
         "lib.objects",

@@ -11,12 +11,13 @@ import pytest
 from lib.batches import Batch, BatchBuilder, iter_batches
 from lib.checkpoint import Checkpoint, Handoff, folder_of
 from lib.dedupe import SeenStore, ordinal
+from lib.items import Item, known_line_item, text_line_item
 from lib.manifest import Manifest, Position
 from lib.objects import classify
 from lib.outcome import ItemOutcome
 from lib.pipeline import Drainer, InOrder
 from lib.progress import Progress
-from lib.request import CancelRequest, Item, UploadUrl, known_line_item, text_line_item
+from lib.request import CancelRequest, UploadUrl
 
 
 def job(text: str) -> Item:
