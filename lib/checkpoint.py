@@ -24,27 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lib.handoff import Handoff
 from lib.manifest import START, Manifest, Position
 from lib.objects import OssFailure, OssObjects
 
-__all__ = [
-    "CHECKPOINT_VERSION",
-    "CONTINUATION_KEY",
-    "Checkpoint",
-    "CheckpointStore",
-    "Handoff",
-    "continuation_event",
-    "folder_of",
-    "new_handoff",
-]
+__all__ = ["CHECKPOINT_VERSION", "Checkpoint", "CheckpointStore", "folder_of"]
 
-CONTINUATION_KEY = "VodCancelContinuation"
-"""The continuation event's one top-level key: how lib.envelopes recognises it."""
 
 CHECKPOINT_VERSION = 1
 _MAX_CLAIMS = 64  # owner numbers tried in one go; more means something else is creating them in a loop
@@ -55,15 +44,6 @@ Phase = Literal["validating", "cancelling", "draining", "done"]
 def folder_of(prefix: str, dedupe_key: str) -> str:
     """The request's folder under the checkpoint prefix."""
     return f"{prefix}{hashlib.sha256(dedupe_key.encode('utf-8', 'surrogatepass')).hexdigest()[:40]}/"
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """The continuation this checkpoint was handed to: its number in the chain, and the token its event carries
-    (an event naming the checkpoint without this token is stale or forged, and is ignored)."""
-
-    number: int
-    token: str
 
 
 @dataclass
@@ -187,24 +167,3 @@ class CheckpointStore:
     def superseded(self, generation: int) -> bool:
         """Whether an invocation newer than owner ``generation`` has taken the request over."""
         return self._objects.exists(self.bucket, f"{self.folder}owner-{generation + 1}")
-
-
-def new_handoff(number: int) -> Handoff:
-    return Handoff(number, secrets.token_urlsafe(18))
-
-
-def continuation_event(
-    *, bucket: str, checkpoint_key: str, dedupe_key: str, request_id: str, handoff: Handoff
-) -> bytes:
-    """The event of continuation ``handoff.number``: the checkpoint's location, the request it continues and the
-    hand-off token."""
-    body = {
-        "Version": 1,
-        "Bucket": bucket,
-        "Checkpoint": checkpoint_key,
-        "DedupeKey": dedupe_key,
-        "RequestId": request_id,
-        "Number": handoff.number,
-        "Token": handoff.token,
-    }
-    return json.dumps({CONTINUATION_KEY: body}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

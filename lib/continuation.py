@@ -1,4 +1,4 @@
-"""Going on in a new invocation: starting it through FC (lib.checkpoint writes the event it carries).
+"""Going on in a new invocation: starting it through FC (lib.handoff writes the event it carries).
 
 When the deadline nears with items left, the function hands its checkpoint to a new asynchronous invocation of
 itself, through FC 3.0's own API (``InvokeFunction``, 2023-03-30, ``x-fc-invocation-type: Async``, with the

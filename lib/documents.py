@@ -42,7 +42,9 @@ TAG_REJECTED = "rejected"
 LISTS = ("CanceledJobs", "CanceledUrls", "NonExists", "NotCancellable", "Failed")
 COUNT_NAMES = ("Requested", *(kind.value for kind in OutcomeKind))
 
-_WIDEST_NUMBER = 999_999_999_999_999  # the widest Part / PartCount / count the size budget reserves room for
+_WIDEST_NUMBER = 999_999_999
+"""The widest Part, PartCount and count the size budget reserves room for: more lines than a manifest of
+MAX_MANIFEST_BYTES can hold."""
 _UNLIMITED_BYTES = 1 << 62
 
 _UTF8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

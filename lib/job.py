@@ -25,12 +25,13 @@ from typing import Any, NamedTuple
 
 from lib import logs
 from lib.batches import Batch, BatchBuilder
-from lib.checkpoint import Checkpoint, CheckpointStore, Handoff, continuation_event, new_handoff
+from lib.checkpoint import Checkpoint, CheckpointStore
 from lib.config import Settings
 from lib.continuation import ContinuationFailed
 from lib.dedupe import SeenStore, ordinal
 from lib.documents import DocumentIds, PartWriter
 from lib.errors import BadRequestError, EventIgnored
+from lib.handoff import Handoff, continuation_event, new_handoff
 from lib.manifest import START, Line, ManifestReader, ManifestReadError, OssObjectRef, Position
 from lib.objects import OssFailure, OssObjects
 from lib.pipeline import Drainer, Engine, InOrder, Report

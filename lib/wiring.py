@@ -21,8 +21,8 @@ from lib.limits import MIN_PUBLISH_WINDOW_S
 from lib.request import CancelRequest, parse_cancel_request
 
 if TYPE_CHECKING:
-    from lib.checkpoint import Handoff
     from lib.documents import DocumentIds
+    from lib.handoff import Handoff
     from lib.job import JobContext, ManifestJob
     from lib.manifest import OssObjectRef
     from lib.vod import Canceller

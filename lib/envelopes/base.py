@@ -19,7 +19,7 @@ from lib.errors import BadRequestError, ConfigurationError
 from lib.request import CancelRequest
 
 if TYPE_CHECKING:
-    from lib.checkpoint import Handoff
+    from lib.handoff import Handoff
     from lib.job import ManifestJob
     from lib.manifest import OssObjectRef
 

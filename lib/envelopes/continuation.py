@@ -1,4 +1,4 @@
-"""The fourth door: the function's own continuation of a manifest request (lib.checkpoint writes the event).
+"""The fourth door: the function's own continuation of a manifest request (lib.handoff writes the event).
 
 The event is ``{"VodCancelContinuation": {...}}`` and nothing else: the manifest bucket, the checkpoint's key in
 it, the request's ``DedupeKey`` and ``RequestId``, and the hand-off's ``Number`` and ``Token``. It names no
@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lib.checkpoint import CONTINUATION_KEY, Handoff
 from lib.envelopes.base import EventEnvelope, RequestReader, Source
 from lib.envelopes.oss import is_bucket_name
 from lib.errors import BadRequestError, excerpt
+from lib.handoff import CONTINUATION_KEY, Handoff
 
 if TYPE_CHECKING:
     from lib.job import ManifestJob

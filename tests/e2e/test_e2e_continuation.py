@@ -28,7 +28,7 @@ from e2e_helpers import (
     put_manifest,
 )
 
-from lib.checkpoint import CONTINUATION_KEY
+from lib.handoff import CONTINUATION_KEY
 from localcloud.cloud import LocalCloud
 
 SHORT = {"DEADLINE_MARGIN_S": "0.5", "CHECKPOINT_INTERVAL_S": "0.5", "NOTIFY_MAX_MESSAGE_BYTES": "8192"}

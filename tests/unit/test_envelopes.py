@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from lib.checkpoint import CONTINUATION_KEY, Handoff, continuation_event
 from lib.documents import DocumentIds
 from lib.envelopes import ContinuationEnvelope, Envelope, HttpEnvelope, OssObjectRef, open_envelope
 from lib.envelopes.oss import is_manifest
 from lib.errors import BadRequestError, ConfigurationError, EventIgnored
+from lib.handoff import CONTINUATION_KEY, Handoff, continuation_event
 from lib.request import CancelRequest
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "fc3-event-templates"

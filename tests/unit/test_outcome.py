@@ -85,6 +85,13 @@ def assert_valid_split(results: Results, documents: list[tuple[str, str]], max_b
         assert all(earlier["Counts"][name] <= later["Counts"][name] for name in earlier["Counts"])
     lists = merged(documents)
     lists["CanceledJobs"] = list(dict.fromkeys(lists["CanceledJobs"]))
+    joined: list[dict] = []  # a CanceledUrls entry too big for a message is split into entries of the same URL
+    for entry in lists["CanceledUrls"]:
+        if joined and joined[-1]["UploadUrl"] == entry["UploadUrl"]:
+            joined[-1] = {**joined[-1], "JobIds": joined[-1]["JobIds"] + entry["JobIds"]}
+        else:
+            joined.append(entry)
+    lists["CanceledUrls"] = joined
     assert lists == {name: whole[name] for name in LISTS}
 
 

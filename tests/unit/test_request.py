@@ -518,7 +518,6 @@ def test_pure_modules_import_no_sdk():
     assert out.stdout.strip().split(",") == [
         "lib",
         "lib.batches",
-        "lib.checkpoint",
         "lib.decisions",
         "lib.documents",
         "lib.envelopes",
@@ -528,6 +527,7 @@ def test_pure_modules_import_no_sdk():
         "lib.envelopes.mns",
         "lib.envelopes.oss",
         "lib.errors",
+        "lib.handoff",
         "lib.items",
         "lib.limits",
         "lib.manifest",

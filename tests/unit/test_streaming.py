@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from lib.batches import Batch, BatchBuilder, iter_batches
-from lib.checkpoint import Checkpoint, Handoff, folder_of
+from lib.checkpoint import Checkpoint, folder_of
 from lib.dedupe import SeenStore, ordinal
+from lib.handoff import Handoff
 from lib.items import Item, known_line_item, text_line_item
 from lib.manifest import Manifest, Position
 from lib.objects import classify
