@@ -93,8 +93,9 @@ MAX_URL_CHARS = 2048
 MAX_JOB_ID_CHARS = 64
 MAX_IDEMPOTENCY_KEY_CHARS = 256
 """Idempotency-Key header: bounded because it becomes the dedupe key echoed in every results message."""
-MAX_JSON_MANIFEST_BYTES = 32 * MIB
-"""A JSON manifest is parsed whole (a text one is streamed), so it has a lower bound than MAX_MANIFEST_BYTES."""
+MAX_JSON_MANIFEST_BYTES = 8 * MIB
+"""A JSON manifest is parsed whole (a text one is streamed), so it has a lower bound than MAX_MANIFEST_BYTES: the
+parsed document of one this size stays well inside a 128 MB instance. Bigger lists go one item per line."""
 MANIFEST_CHUNK_BYTES = 64 * 1024
 """Bytes read from OSS at a time while streaming a manifest."""
 MAX_LINE_BYTES = 16 * 1024
