@@ -317,7 +317,8 @@ class _Run:
         identity = "\n".join(f"{m.bucket}/{m.key}@{m.etag}" for m in self.cp.manifests)
         store = SeenStore.for_identity(identity)
         try:
-            self._catch_up(store)
+            if not self._catch_up(store):
+                return  # out of time: the next invocation goes on filling it (on this instance, if it lands here)
             for batch, outcomes in self.engine.stream(self._batches(store), self.job.ctx.deadline):
                 for outcome in self.order.add(batch, outcomes):
                     self.writer.add(outcome)
@@ -326,13 +327,14 @@ class _Run:
         finally:
             store.close(delete=self.cp.finished)
 
-    def _catch_up(self, store: SeenStore) -> None:
-        """Fill the store with the lines before the resume position it has not seen (another instance read them)."""
+    def _catch_up(self, store: SeenStore) -> bool:
+        """Fill the store with the lines before the resume position it has not seen (another instance read them);
+        False when ``stop_at`` came first."""
         filled = store.filled
         begin = Position(*filled) if filled is not None else START
         if begin >= self.cp.position:
-            return
-        started, lines = self.clock(), 0
+            return True
+        started, lines, done = self.clock(), 0, True
         for block in self.job.reader.blocks(self.cp.manifests, begin, validated=True):
             within = [line for line in block if line.after <= self.cp.position]
             if within:
@@ -340,7 +342,12 @@ class _Run:
                 lines += len(within)
             if len(within) < len(block) or (within and within[-1].after == self.cp.position):
                 break
-        logs.info("dedupe store rebuilt", lines=lines, seconds=round(self.clock() - started, 2))
+            if self.clock() >= self.stop_at:
+                done = False
+                self.job.ctx.prepare_continuation()
+                break
+        logs.info("dedupe store rebuilt", lines=lines, seconds=round(self.clock() - started, 2), complete=done)
+        return done
 
     def _batches(self, store: SeenStore) -> Iterator[Batch]:
         """The batches from the resume position on; cuts as it goes; stops (with a cut) at ``stop_at``."""
