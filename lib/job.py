@@ -42,6 +42,7 @@ __all__ = ["JobContext", "ManifestJob", "Superseded"]
 Documents = list[tuple[str, str]]
 _DRAIN_STOP_S = 1.0  # what a drain in the same invocation leaves for its last checkpoint and publish
 _HANDOFF_SAFETY_S = 0.25  # the hand-off may use the deadline margin, all but this
+_LEAST_SEND_S = 0.6  # the last batches taken get this long before the cutoff (a VOD attempt needs RetryPolicy's 0.3 s)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class ManifestJob:
         s = ctx.settings
         cutoff = ctx.deadline - s.deadline_margin_s  # no VOD call starts after it
         margin = min(s.continuation_margin_s, max(cutoff - ctx.clock(), 0.0) / 4)  # a short timeout still works
-        self._stop_at = cutoff - margin
+        # never so close to the cutoff that a batch taken could not be sent: it would be reported, not continued
+        self._stop_at = cutoff - max(margin, _LEAST_SEND_S)
         self.reader = ManifestReader(ctx.objects, max_bytes=s.max_manifest_bytes)
 
     @property
