@@ -322,9 +322,10 @@ class _Run:
             if not self._catch_up(store):
                 return  # out of time: the next invocation goes on filling it (on this instance, if it lands here)
             for batch, outcomes in self.engine.stream(self._batches(store), self.job.ctx.deadline):
-                for outcome in self.order.add(batch, outcomes):
-                    self.writer.add(outcome)
-                self._reach_cuts()
+                for released in self.order.add(batch, outcomes):
+                    for outcome in released:
+                        self.writer.add(outcome)
+                    self._reach_cuts()  # a cut's checkpoint holds the outcomes of its batches and no later ones
             self._reach_cuts()
         finally:
             store.close(delete=self.cp.finished)

@@ -51,12 +51,13 @@ class InOrder:
         self.released = after
         self._held: dict[int, list[ItemOutcome]] = {}
 
-    def add(self, batch: Batch, outcomes: list[ItemOutcome]) -> Iterator[ItemOutcome]:
-        """The outcomes that may now be reported: this batch's and any held ones it was waiting for."""
+    def add(self, batch: Batch, outcomes: list[ItemOutcome]) -> Iterator[list[ItemOutcome]]:
+        """The outcomes that may now be reported, a batch at a time: this batch's and any held ones it was waiting
+        for. While a batch's outcomes are handed on, ``released`` is that batch's number."""
         self._held[batch.seq] = outcomes
         while self.released + 1 in self._held:
             self.released += 1
-            yield from self._held.pop(self.released)
+            yield self._held.pop(self.released)
 
     @property
     def held(self) -> int:
@@ -108,9 +109,10 @@ def cancel_in_memory(
     order = InOrder()
     progress = Progress(interval_s=progress_interval_s, total=request.item_count)
     for batch, outcomes in engine.stream(iter_batches(request), deadline):
-        for outcome in order.add(batch, outcomes):
-            writer.add(outcome)
-            results.add(outcome)
+        for released in order.add(batch, outcomes):
+            for outcome in released:
+                writer.add(outcome)
+                results.add(outcome)
         publisher.send(writer.take())
         progress.update(writer.counts["Requested"])
     publisher.send([writer.finish()])

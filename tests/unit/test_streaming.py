@@ -76,7 +76,10 @@ def test_outcomes_are_handed_on_in_batch_order_whatever_order_batches_finish_in(
     outcomes = {batch.seq: [ItemOutcome.not_found(batch.items[0], is_url=False)] for batch in batches}
     assert list(order.add(batches[2], outcomes[3])) == [] and order.held == 1
     assert list(order.add(batches[1], outcomes[2])) == [] and order.released == 0
-    assert [o.item for o in order.add(batches[0], outcomes[1])] == ["j1", "j2", "j3"]
+    released = []
+    for handed in order.add(batches[0], outcomes[1]):  # a batch at a time, ``released`` naming it meanwhile
+        released.append((order.released, [o.item for o in handed]))
+    assert released == [(1, ["j1"]), (2, ["j2"]), (3, ["j3"])]
     assert (order.released, order.held) == (3, 0)
 
 
