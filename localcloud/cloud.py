@@ -25,7 +25,7 @@ from localcloud.mns.routes import make_app as mns_app
 from localcloud.oss.models import OssBackend
 from localcloud.oss.routes import make_app as oss_app
 from localcloud.server import ServiceServer
-from localcloud.vod.models import VodBackend
+from localcloud.vod.models import QuotaRule, VodBackend
 from localcloud.vod.routes import make_app as vod_app
 
 DEMO_ACCESS_KEY_ID = "LTAI5tLocalCloudDemoKey"
@@ -39,6 +39,7 @@ class LocalCloud:
 
     The function runs from its code package (rebuilt when stale) under the runtime's Python; ``code="source"``
     (or ``$LOCALCLOUD_CODE=source``) runs the development tree instead (see ``localcloud/fc/code.py``).
+    ``vod_quota_rules`` (action → :class:`QuotaRule`) is how VOD counts each quota, kept across :meth:`reset`.
 
     Usage::
 
@@ -58,6 +59,7 @@ class LocalCloud:
         seed: int | None = None,
         function_env: dict[str, str] | None = None,
         code: str | None = None,
+        vod_quota_rules: dict[str, QuotaRule] | None = None,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.region = region
@@ -71,7 +73,7 @@ class LocalCloud:
         self.gateway = Gateway(region, account_id, self.clock, self.faults, self.credentials)
         self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._servers: dict[str, ServiceServer] = {}
-        self.vod = VodBackend(self.clock)
+        self.vod = VodBackend(self.clock, vod_quota_rules)
         self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
         self.oss = OssBackend(self.clock, region, account_id, self._deliver_event)
         self.fc = FcBackend(
