@@ -11,14 +11,15 @@ of N, the stricter one). When the window makes a call wait while the bucket has 
 filling the window started well within a second, that call goes anyway, as a probe: N + 1 calls inside one second.
 A window must throttle exactly one of them; a bucket throttles none. The answers to those N + 1 calls decide (more
 than one throttle decides nothing: neither rule explains it), once for the limiter's life. Any other throttle says
-the limiter's picture was off, and what the call was waiting for says how:
+the limiter's picture was off:
 
-- it was paced to the edge of a standing rule: arrivals at VOD vary more than the margin allowed for (the network,
-  and VOD judging a call when it arrives, not when it was sent). The margin doubles, then decays back.
-- it had room by the bucket: the bucket's burst is smaller than believed, no larger than what the bucket had given
-  out before that call.
-- otherwise the quota is smaller than believed (another instance on the account shares it, or it was lowered):
-  the allowance drops (AIMD: see :meth:`QuotaLimiter._slow_down`) and every caller pauses briefly.
+- a call with room to spare by the bucket: the bucket's burst is smaller than believed, no larger than what the
+  bucket had given out before that call.
+- else arrivals at VOD vary more than the margin allowed for (the network, and VOD judging a call when it
+  arrives, not when it was sent): the margin doubles, then decays back.
+- once the margin is as wide as it goes, the quota is smaller than believed (another instance on the account
+  shares it, or it was lowered): the allowance drops (AIMD: see :meth:`QuotaLimiter._slow_down`) and every caller
+  pauses briefly.
 
 The window places each call where VOD counted it, on arrival: at its start, later if its round trip shows it was
 held up on the way (a cold connection). An ``x-acs-retry-after`` in a throttle answer pauses every caller that long.
@@ -57,7 +58,7 @@ COOLDOWN_S = 1.0
 # with a half-life of MARGIN_HALF_LIFE_S. An edge throttle it cannot double for counts as one the rules cannot
 # explain.
 MARGIN_MIN_S = 0.01
-MARGIN_INITIAL_S = 0.02
+MARGIN_INITIAL_S = 0.01
 MARGIN_MAX_S = 0.1
 MARGIN_HALF_LIFE_S = 10.0
 
@@ -81,8 +82,8 @@ ROUND_TRIP_SAMPLES = 100
 class Permit:
     """One call's start, from :meth:`QuotaLimiter.acquire`; hand it back with the answer to that call.
 
-    ``paced_by``: the rule that made the call wait (None: it had room when it came), keeping ``margin`` from its
-    edge; ``probe``: sent early on purpose to tell the rules apart; ``seq`` tells calls apart.
+    ``paced_by``: the rule whose last place the call took (None: it had room), keeping ``margin`` from its edge;
+    ``probe``: sent early on purpose to tell the rules apart; ``seq`` tells calls apart.
     """
 
     start: float
@@ -209,12 +210,10 @@ class QuotaLimiter:
             bucket = self._bucket_slot(earliest, belief)
             probe = self._probe_due(now, earliest, window, belief)
             slot = earliest if probe else max(window, bucket, self._counted[-1][0] if self._counted else earliest)
-            paced_by: Rule | None = None
-            if slot > earliest:
-                paced_by = "window" if "window" in self._standing and window >= bucket else "bucket"
             if deadline is not None and slot > deadline:
                 return None
-            permit = Permit(slot, next(self._seq), paced_by, belief.margin, probe)
+            edge = None if probe else self._edge(slot, belief)
+            permit = Permit(slot, next(self._seq), edge, belief.margin, probe)
             _insert(self._counted, (slot, permit.seq), (now - self._span - MARGIN_MAX_S,))
             self._track(permit, now)
             self._tat = max(self._tat, slot) + 1.0 / belief.rate
@@ -230,6 +229,20 @@ class QuotaLimiter:
             for seq, start in list(self._in_flight.items()):
                 if start < now - PROBE_TIMEOUT_S:
                     del self._in_flight[seq]
+
+    def _edge(self, slot: float, belief: _Belief) -> Rule | None:
+        """The standing rule a call starting at ``slot`` is close to the limit of: within two margins of the moment
+        its window place frees, or among the bucket's last tokens. A throttle of that call is a matter of the margin.
+        None if it had room to spare."""
+        if "window" in self._standing and len(self._counted) >= belief.allowed:
+            frees = self._counted[-belief.allowed][0] + self._span
+            if slot < frees + 2 * belief.margin:
+                return "window"
+        if "bucket" in self._standing:
+            tokens = belief.burst - max(0.0, self._tat - slot) * belief.rate
+            if tokens < 2.0 + 2 * belief.margin * belief.rate:
+                return "bucket"
+        return None
 
     def _window_slot(self, earliest: float, belief: _Belief) -> float:
         """The first start at which fewer than ``allowed`` counted calls lie within a window (+ margin)."""
@@ -316,9 +329,9 @@ class QuotaLimiter:
             if self._probe_answered(permit, throttled=True):
                 return  # what a probe asked for: the answers decide together
             belief = self._belief(now)
-            if permit.paced_by in self._standing and permit.margin < belief.margin - 1e-9:
-                return  # paced before the margin was last widened: that throttle is already accounted for
-            if not self._widen_margin(permit, belief, now) and not self._shrink_burst(permit, belief, now):
+            if permit.margin < belief.margin - 1e-9:
+                return  # sent before the margin was last widened: that throttle is already accounted for
+            if not self._shrink_burst(permit, belief, now) and not self._widen_margin(belief, now):
                 self._slow_down(now, pause_s)
 
     def _probe_answered(self, permit: Permit, throttled: bool) -> bool:
@@ -342,17 +355,17 @@ class QuotaLimiter:
             del self._counted[index]
             self._tat -= 1.0 / self._belief(permit.start).rate
 
-    def _widen_margin(self, permit: Permit, belief: _Belief, now: float) -> bool:
-        """A call paced to the edge of a standing rule was throttled: arrivals vary more than the margin allowed
-        for. False if the margin cannot double any more: then the quota is smaller."""
-        if permit.paced_by not in self._standing or 2 * belief.margin > MARGIN_MAX_S + 1e-9:
+    def _widen_margin(self, belief: _Belief, now: float) -> bool:
+        """A call the standing rules allowed was throttled: arrivals at VOD vary more than the margin allowed for.
+        False if the margin cannot double any more: then the quota is smaller than believed."""
+        if 2 * belief.margin > MARGIN_MAX_S + 1e-9:
             return False
         self._margin_peak, self._margin_at = 2 * belief.margin, now
         return True
 
     def _shrink_burst(self, permit: Permit, belief: _Belief, now: float) -> bool:
-        """A call with room by the bucket was throttled: the burst is no larger than what the calls still counted
-        took from it by that call's start (net of its refill). False if that says nothing new."""
+        """A call with room to spare by the bucket was throttled: the burst is no larger than what the calls still
+        counted took from it by that call's start (net of its refill). False if that says nothing new."""
         if "bucket" not in self._standing or permit.paced_by is not None:
             return False
         taken = max(0.0, self._tat - permit.start) * belief.rate

@@ -1,7 +1,9 @@
 """Pacing under each rule VOD might count its quota by: a sliding one-second window or a token bucket (50 calls/s,
 burst 50). A request of 1,500 job IDs (150 CancelUrlUploadJobs calls, three seconds' worth) through the HTTP
-trigger ends with every job cancelled, nothing Failed, and at most a few throttle answers, all retried: the
-limiter's probe costs one under a window and none under a bucket. Not timed: what counts is what VOD answered.
+trigger ends with every job cancelled, nothing Failed, and a few throttle answers at most, all retried: the
+limiter's probe costs one under a window, and its jitter margin may take a throttle or two to grow to what this
+machine's timing needs. A limiter pacing by the wrong rule gets dozens. Not timed: what counts is what VOD
+answered.
 
 Each test starts new function instances and leaves none behind, so the limiter starts knowing nothing and what it
 learns goes no further than this test (a warm instance keeps its limiter, as on FC).
@@ -19,7 +21,7 @@ from e2e_helpers import invocations, post
 from localcloud.cloud import LocalCloud
 
 JOBS = 1500
-MOST_THROTTLES = 4  # the probe's, and now and then a call the network's jitter carried past the limiter's margin
+MOST_THROTTLES = 10  # the probe's, and the few that widen the margin to the machine's jitter
 
 
 @pytest.fixture

@@ -253,31 +253,32 @@ def test_a_throttle_at_the_windows_edge_widens_the_margin_once_per_news():
     assert limiter.current_rate() == 50
 
 
-def test_edge_throttles_past_the_widest_margin_mean_a_smaller_quota():
-    limiter, _ = make(50, rule="window")
-    for _ in range(5):
-        permits = starts(limiter, 51)
-        for permit in permits[:-1]:
-            limiter.accepted(permit)
-        limiter.throttled(None, permits[-1])
-    assert limiter.margin() <= ratelimit.MARGIN_MAX_S + 1e-9
-    assert limiter.current_rate() < 50
-
-
 def test_the_margin_decays_back_after_a_while():
     limiter, t = make(50, rule="window")
-    before = limiter.margin()
-    t.now += 10 * ratelimit.MARGIN_HALF_LIFE_S
-    assert ratelimit.MARGIN_MIN_S <= limiter.margin() < before
+    for permit in starts(limiter, 50):
+        limiter.accepted(permit)
+    limiter.throttled(None, limiter.reserve())
+    widened = limiter.margin()
+    t.now += ratelimit.MARGIN_HALF_LIFE_S
+    assert ratelimit.MARGIN_MIN_S < limiter.margin() < widened
+    t.now += 20 * ratelimit.MARGIN_HALF_LIFE_S
+    assert limiter.margin() == pytest.approx(ratelimit.MARGIN_MIN_S)
 
 
-def test_a_throttle_with_room_to_spare_slows_everyone_down_then_the_allowance_recovers():
+def test_throttle_after_throttle_widens_the_margin_then_cuts_the_allowance_which_then_recovers():
+    # GIVEN 100 calls/s believed WHEN every new call is throttled
     limiter, t = make(100, rule="window")
-    permit = limiter.acquire()
-    limiter.throttled(None, permit)
-    assert limiter.current_rate() == pytest.approx(100 * ratelimit.SLOWDOWN_FACTOR)
-    paused = limiter.acquire()
-    assert paused is not None and paused.start == pytest.approx(t.now)  # after the pause every caller took
+    margins = []
+    for _ in range(5):
+        permit = limiter.acquire()
+        limiter.throttled(None, permit)
+        margins.append(limiter.margin())
+    # THEN the margin doubled while it could, then the allowance dropped and every caller paused
+    assert margins[:3] == pytest.approx([0.02, 0.04, 0.08], abs=1e-3)
+    assert limiter.current_rate() < 100
+    before = t.now
+    assert limiter.acquire() is not None and t.now - before == pytest.approx(ratelimit.THROTTLE_PAUSE_S)
+    # AND the allowance grows back
     t.now += ratelimit.RECOVERY_S
     assert limiter.current_rate() == pytest.approx(100)
 
