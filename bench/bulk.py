@@ -181,7 +181,6 @@ def _timeline(calls: list[list[Any]]) -> dict[str, Any]:
     accepted = [round(c[0] - t0, 3) for c in cancels if c[2] == 200]
     per_second = [sum(1 for t in accepted if s <= t < s + 1) for s in range(int(accepted[-1]) + 1)] if accepted else []
     return {
-        "accepted_s": accepted,
         "first_to_last_cancel_s": accepted[-1] if accepted else None,
         "accepted_per_second": per_second,
         "throttled_at_s": [round(c[0] - t0, 3) for c in cancels if c[3] and c[3].startswith("Throttling")],

@@ -58,11 +58,13 @@ def parse_fault(spec: str) -> Any:
 
 def parse_quota_rule(spec: str) -> tuple[str | None, Any]:
     """``[ACTION=]window|bucket|bucket:BURST`` → (action or None for every API, QuotaRule)."""
-    from localcloud.vod.models import QuotaRule
+    from localcloud.vod.models import DEFAULT_QUOTAS, QuotaRule
 
-    action, sep, rule = spec.rpartition("=")
+    action, _, rule = spec.rpartition("=")
+    if action and action not in DEFAULT_QUOTAS:
+        raise argparse.ArgumentTypeError(f"quota rule {spec!r}: {action!r} is not one of {sorted(DEFAULT_QUOTAS)}")
     try:
-        return (action if sep else None) or None, QuotaRule.parse(rule)
+        return action or None, QuotaRule.parse(rule)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -270,7 +270,7 @@ class VodBackend(BaseBackend):
         self._by_url: dict[str, list[Job]] = {}
         self._calls: deque[VodCall] = deque(maxlen=CALL_LOG_LIMIT)
         self._call_counts: Counter[tuple[str, int]] = Counter()
-        self._admissions: dict[tuple[str, str, QuotaRule], QuotaCounter] = {}
+        self._counters: dict[tuple[str, str, QuotaRule], QuotaCounter] = {}
         self.policy = JobPolicy()
         self.quotas: dict[str, int | None] = dict(DEFAULT_QUOTAS)
         self.quota_rules: dict[str, QuotaRule] = {action: DEFAULT_QUOTA_RULE for action in DEFAULT_QUOTAS}
@@ -370,11 +370,11 @@ class VodBackend(BaseBackend):
         if limit is None:
             return True
         key = (account_id, action, self.quota_rules.get(action, DEFAULT_QUOTA_RULE))
-        admission = self._admissions.get(key)
-        if admission is None:
+        counter = self._counters.get(key)
+        if counter is None:
             with self._lock:
-                admission = self._admissions.setdefault(key, QuotaCounter(key[2]))
-        return admission.try_acquire(self._clock.now(), limit)
+                counter = self._counters.setdefault(key, QuotaCounter(key[2]))
+        return counter.try_acquire(self._clock.now(), limit)
 
     # -- API operations ----------------------------------------------------------------------------------
     def upload_media_by_url(

@@ -154,6 +154,8 @@ def test_vod_quota_rule_option_applies_to_every_api_or_one() -> None:
     assert parse_quota_rule("CancelUrlUploadJobs=bucket:20") == ("CancelUrlUploadJobs", QuotaRule("bucket", 20))
     with pytest.raises(argparse.ArgumentTypeError, match="window, bucket or bucket:BURST"):
         parse_quota_rule("leaky")
+    with pytest.raises(argparse.ArgumentTypeError, match="not one of"):
+        parse_quota_rule("CancelJobs=bucket")
 
 
 # -- `make up` for this project: seeded so that events/ cancel real jobs ---------------------------------------------
