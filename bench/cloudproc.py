@@ -50,6 +50,7 @@ class BenchControl:
         """Reset, then latency, quotas, jobs and a manifest as asked; returns what the function needs to run.
 
         Body: ``latency_ms`` (VOD, every operation), ``quotas`` (action → calls/s or null = unlimited),
+        ``quota_rule`` (how VOD counts every quota: ``window``, ``bucket`` or ``bucket:BURST``; default window),
         ``url_jobs`` / ``id_jobs`` (``{"tag", "count"}``: PENDING jobs for :func:`bench_url` /
         :func:`bench_job_id`), ``manifests`` (``[{"tag", "count", "key"}]``: URLs one per line, in OSS, stored
         directly so that the OSS trigger does not fire: the benchmark invokes the function itself).
@@ -62,6 +63,8 @@ class BenchControl:
             cloud.faults.add(service="vod", operation="*", latency_ms=float(body["latency_ms"]))
         for action, quota in (body.get("quotas") or {}).items():
             cloud.vod.quotas[action] = None if quota is None else int(quota)
+        if body.get("quota_rule"):
+            cloud.vod.set_quota_rule(body["quota_rule"])
         for spec in body.get("url_jobs") or []:
             for index in range(int(spec["count"])):
                 cloud.vod.seed_job(bench_url(spec["tag"], index))

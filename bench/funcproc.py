@@ -5,13 +5,15 @@ Run as a script by the runtime of bench/runtime.py — by default the code packa
 ``-I -S``, as the local FC runs it — so only the stdlib is importable until PLAN's ``sys_path`` (the code directory
 and its PYTHONPATH) goes first on ``sys.path``. PLAN (JSON) also holds the FC context spec and a list of events;
 they are handled one after another by ``handler.handler`` in this one process (so the first is a cold start and
-the rest are warm), with optional pauses between them. OUT receives, per event, the handler's wall and CPU time
+the rest are warm), with optional pauses between them; ``pacing`` may swap the function's limiter for the bulk
+benchmark's baseline. OUT receives, per event, the handler's wall and CPU time
 (the process's, all threads) and a small summary of what it returned, and which of the modules named in
 ``report_modules`` (prefixes) were imported by the end. The function's own log lines go to this process's stdout,
 which the driver discards, as FC ships them elsewhere.
 
-Nothing but the stdlib and ``fcshape.py`` (loaded by path) is imported before the handler, so the process is what
-FC would run. Stdlib only and Python 3.10-compatible.
+Nothing but the stdlib and ``fcshape.py`` (loaded by path; with ``pacing``, also lib.ratelimit and
+``fixed_window.py``) is imported before the handler, so the process is what FC would run. Stdlib only and Python
+3.10-compatible.
 """
 
 from __future__ import annotations
@@ -65,6 +67,17 @@ def _fcshape() -> Any:
     return SimpleNamespace(**runpy.run_path(os.path.join(os.path.dirname(__file__), "fcshape.py")))
 
 
+def _install_pacing(plan: dict[str, Any]) -> None:
+    """``"pacing": "fixed-window"``: the function paces VOD calls with bench/fixed_window.py (the bulk benchmark's
+    baseline) instead of its own limiter."""
+    if plan.get("pacing") != "fixed-window":
+        return
+    from lib.ratelimit import set_limiter_factory
+
+    fixed = runpy.run_path(os.path.join(os.path.dirname(__file__), "fixed_window.py"))
+    set_limiter_factory(fixed["FixedWindowLimiter"])
+
+
 def _handle(handler: Any, plan: dict[str, Any], index: int) -> dict[str, Any]:
     """One event through ``handler.handler``: wall and CPU time, and what it returned."""
     step = plan["events"][index]
@@ -84,6 +97,7 @@ def main(argv: list[str]) -> int:
         return stream(argv[2], int(argv[3]))
     plan = _load_plan(argv[1])
     plan["_fcshape"] = _fcshape()
+    _install_pacing(plan)
     import handler  # the FC runtime imports the handler module once per instance
 
     out: list[dict[str, Any]] = []

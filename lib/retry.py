@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lib.limits import MAX_ERROR_MESSAGE_CHARS
 
@@ -177,9 +177,13 @@ class Backoff:
 
 
 class Limiter(Protocol):
-    def acquire(self, deadline: float | None = None) -> bool: ...
+    """Pacing (lib.ratelimit): a permit per attempt, handed back with the attempt's answer."""
 
-    def throttled(self, pause_s: float | None = None) -> None: ...
+    def acquire(self, deadline: float | None = None) -> Any: ...
+
+    def accepted(self, permit: Any) -> None: ...
+
+    def throttled(self, pause_s: float | None = None, permit: Any = None) -> None: ...
 
 
 @dataclass
@@ -247,13 +251,16 @@ def call_with_retry(
     last: ErrorInfo | None = None
     while True:
         latest_start = cutoff - policy.min_attempt_s
-        if clock() > latest_start or (limiter is not None and not limiter.acquire(latest_start)):
+        if clock() > latest_start:
+            raise _deadline_failure(api, attempts, last)
+        permit = limiter.acquire(latest_start) if limiter is not None else None
+        if limiter is not None and permit is None:
             raise _deadline_failure(api, attempts, last)
         attempts += 1
         if stats is not None:
             stats.record_call(api)
         try:
-            return attempt(max(cutoff - clock(), 0.001))
+            result = attempt(max(cutoff - clock(), 0.001))
         except Exception as exc:  # every failure is classified and reported
             info = classify(exc)
             last = info
@@ -264,7 +271,7 @@ def call_with_retry(
                 suffix = "" if not info.retryable else f" (gave up after {attempts} attempts)"
                 raise CallFailed(info.code, f"{api}: {info.message}{suffix}", attempts) from None
             if info.throttled and limiter is not None:
-                limiter.throttled(info.retry_after_s)
+                limiter.throttled(info.retry_after_s, permit)
             delay = policy.backoff.delay(attempts, info.retry_after_s, rng)
             will_retry = clock() + delay <= latest_start
             if stats is not None:
@@ -272,6 +279,10 @@ def call_with_retry(
             if not will_retry:
                 raise _deadline_failure(api, attempts, last) from None
             sleep(delay)
+        else:
+            if limiter is not None:
+                limiter.accepted(permit)
+            return result
 
 
 def _deadline_failure(api: str, attempts: int, last: ErrorInfo | None) -> CallFailed:

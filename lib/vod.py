@@ -32,7 +32,7 @@ from lib.limits import (
     VOD_READ_TIMEOUT_MS,
 )
 from lib.outcome import DuplicateOutcomeError, ItemOutcome, OutcomeKind, Results
-from lib.ratelimit import WindowLimiter, get_limiter
+from lib.ratelimit import QuotaLimiter, get_limiter
 from lib.request import CancelRequest
 from lib.retry import CallFailed, CallStats, RetryPolicy, scrub
 from lib.vodapi import CANCEL_API, INFO_API, VodApi
@@ -123,8 +123,8 @@ class Canceller:
         self,
         client: Any,
         *,
-        cancel_limiter: WindowLimiter | None = None,
-        info_limiter: WindowLimiter | None = None,
+        cancel_limiter: QuotaLimiter | None = None,
+        info_limiter: QuotaLimiter | None = None,
         options: VodOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lib.decisions import JobInfo
-from lib.ratelimit import WindowLimiter
+from lib.ratelimit import QuotaLimiter
 from lib.retry import CallStats, RetryPolicy, call_with_retry
 
 __all__ = ["CANCEL_API", "INFO_API", "VodApi"]
@@ -44,8 +44,8 @@ class VodApi:
         self,
         client: Any,
         *,
-        cancel_limiter: WindowLimiter,
-        info_limiter: WindowLimiter,
+        cancel_limiter: QuotaLimiter,
+        info_limiter: QuotaLimiter,
         connect_timeout_ms: int,
         read_timeout_ms: int,
         retry: RetryPolicy,
@@ -92,7 +92,7 @@ class VodApi:
     def timed_seconds(self) -> float:
         return getattr(self._spent, "seconds", 0.0)
 
-    def _call(self, api: str, limiter: WindowLimiter, cutoff: float, **fields: str | None) -> Any:
+    def _call(self, api: str, limiter: QuotaLimiter, cutoff: float, **fields: str | None) -> Any:
         """The response body of ``api`` called with ``fields``, paced and retried until the cutoff."""
         from alibabacloud_vod20170321 import models
 

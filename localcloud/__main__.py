@@ -56,6 +56,29 @@ def parse_fault(spec: str) -> Any:
     return FaultRule(service=parts[0] or "*", operation=parts[1] or "*", **values)
 
 
+def parse_quota_rule(spec: str) -> tuple[str | None, Any]:
+    """``[ACTION=]window|bucket|bucket:BURST`` → (action or None for every API, QuotaRule)."""
+    from localcloud.vod.models import DEFAULT_QUOTAS, QuotaRule
+
+    action, _, rule = spec.rpartition("=")
+    if action and action not in DEFAULT_QUOTAS:
+        raise argparse.ArgumentTypeError(f"quota rule {spec!r}: {action!r} is not one of {sorted(DEFAULT_QUOTAS)}")
+    try:
+        return action or None, QuotaRule.parse(rule)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def quota_rules(specs: list[tuple[str | None, Any]]) -> dict[str, Any]:
+    """The VOD backend's ``quota_rules`` from ``--vod-quota-rule`` options: later ones win, per API or for all."""
+    from localcloud.vod.models import DEFAULT_QUOTAS
+
+    rules: dict[str, Any] = {}
+    for action, rule in specs:
+        rules.update({name: rule for name in ([action] if action else DEFAULT_QUOTAS)})
+    return rules
+
+
 def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -80,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--fault", action="append", type=parse_fault, default=[], metavar="SERVICE:OP:key=value,...",
         help="inject a fault, e.g. vod:CancelUrlUploadJobs:error_code=Throttling.User,count=3 (repeatable)",
+    )  # fmt: skip
+    up.add_argument(
+        "--vod-quota-rule", action="append", type=parse_quota_rule, default=[], metavar="[ACTION=]RULE",
+        help="how VOD counts its quotas: window (default: at most N calls in any second), bucket (a token bucket, "
+        "N/s, burst N) or bucket:BURST; for every API or one, e.g. CancelUrlUploadJobs=bucket:20 (repeatable)",
     )  # fmt: skip
     up.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                     help="override a function environment variable (repeatable)")  # fmt: skip
@@ -163,7 +191,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda signum, _frame: received.append(signum))
     cloud = LocalCloud(
-        project, region=args.region or DEFAULT_REGION, seed=args.seed, function_env=dict(args.env), code=args.code
+        project,
+        region=args.region or DEFAULT_REGION,
+        seed=args.seed,
+        function_env=dict(args.env),
+        code=args.code,
+        vod_quota_rules=quota_rules(args.vod_quota_rule),
     )
     for rule in args.fault:
         cloud.faults.add(rule)

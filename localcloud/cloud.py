@@ -26,7 +26,7 @@ from localcloud.mns.routes import make_app as mns_app
 from localcloud.oss.models import OssBackend
 from localcloud.oss.routes import make_app as oss_app
 from localcloud.server import ServiceServer
-from localcloud.vod.models import VodBackend
+from localcloud.vod.models import QuotaRule, VodBackend
 from localcloud.vod.routes import make_app as vod_app
 
 DEMO_ACCESS_KEY_ID = "LTAI5tLocalCloudDemoKey"
@@ -42,6 +42,7 @@ class LocalCloud:
 
     The function runs from its code package (rebuilt when stale) under the runtime's Python; ``code="source"``
     (or ``$LOCALCLOUD_CODE=source``) runs the development tree instead (see ``localcloud/fc/code.py``).
+    ``vod_quota_rules`` (action → :class:`QuotaRule`) is how VOD counts each quota, kept across :meth:`reset`.
 
     RAM: when s.yaml names a ``role``, the role credentials the function gets carry the policy in ``role_policy``
     (default ``deploy/function-policy.json`` of the project, skipped when that file does not exist; ``None``: no
@@ -66,6 +67,7 @@ class LocalCloud:
         function_env: dict[str, str] | None = None,
         code: str | None = None,
         role_policy: str | Path | None = DEFAULT_ROLE_POLICY,
+        vod_quota_rules: dict[str, QuotaRule] | None = None,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.region = region
@@ -81,7 +83,7 @@ class LocalCloud:
         self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._remove_workdir = weakref.finalize(self, remove_tree, self._workdir)  # also if __init__ raises
         self._servers: dict[str, ServiceServer] = {}
-        self.vod = VodBackend(self.clock)
+        self.vod = VodBackend(self.clock, vod_quota_rules)
         self.mns = MnsBackend(self.clock, account_id, self._deliver_event)
         self.oss = OssBackend(self.clock, region, account_id, self._deliver_event)
         self.fc = FcBackend(

@@ -106,7 +106,14 @@ def _state(cloud: Any, request: Request, args: dict[str, str]) -> Any:
             "triggers": [{"type": type(t).__name__, **jsonable(t)} for t in fc.config.triggers],
         },
         "invocations": {"total": len(records), "by_status": statuses},
-        "vod": {"jobs_by_status": jobs},
+        "vod": {
+            "jobs_by_status": jobs,
+            "quotas": {
+                action: {"calls_per_s": limit, "rule": str(cloud.vod.quota_rules.get(action, ""))}
+                for action, limit in cloud.vod.quotas.items()
+                if limit is not None
+            },
+        },
         "mns": {"messages_by_topic": topics},
         "faults": cloud.faults.rules(),
     }

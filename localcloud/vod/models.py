@@ -30,6 +30,8 @@ DEFAULT_QUOTAS: dict[str, int | None] = {
     "GetURLUploadInfos": 100,
     "UploadMediaByURL": None,
 }
+# How a quota counts calls. VOD does not document it; the window is the default (see localcloud/README.md).
+QUOTA_RULE_KINDS = ("window", "bucket")
 DEFAULT_FILE_SIZE = 10 * 1024 * 1024
 CALL_LOG_LIMIT = 100_000  # a long soak must not grow memory without bound; the counts stay exact
 FAIL_CODE = "DownloadFailed"  # unconfirmed: the real error codes of failed URL uploads are not documented
@@ -160,17 +162,58 @@ class Job:
         self._status = CANCELED
 
 
-class _SlidingWindow:
-    """Strict 1-second sliding window of accepted calls: at most ``limit`` in any (t-1, t]."""
+@dataclass(frozen=True)
+class QuotaRule:
+    """How VOD counts an account's calls of one API against its quota of N calls/s (undocumented: both offered).
 
-    __slots__ = ("_lock", "_times")
+    ``"window"``: at most N accepted calls in any trailing second (a sliding window). ``"bucket"``: a token bucket
+    refilled at N tokens/s that holds at most ``burst`` (None: N, one second's worth) and starts full; each
+    accepted call takes a token. Throttled calls count against neither.
+    """
 
-    def __init__(self) -> None:
-        self._times: deque[float] = deque()
+    kind: Literal["window", "bucket"] = "window"
+    burst: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in QUOTA_RULE_KINDS:
+            raise ValueError(f"unknown quota rule {self.kind!r}; one of {QUOTA_RULE_KINDS}")
+        if self.burst is not None and (self.kind != "bucket" or self.burst < 1):
+            raise ValueError("burst is a bucket's size: a whole number of calls ≥ 1, for kind 'bucket' only")
+
+    @classmethod
+    def parse(cls, text: str) -> QuotaRule:
+        """``window``, ``bucket`` or ``bucket:BURST`` (the CLI's spelling)."""
+        kind, _, burst = text.strip().partition(":")
+        try:
+            return cls(kind, int(burst) if burst else None)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"quota rule {text!r}: expected window, bucket or bucket:BURST ({exc})") from None
+
+    def __str__(self) -> str:
+        return self.kind if self.burst is None else f"{self.kind}:{self.burst}"
+
+
+DEFAULT_QUOTA_RULE = QuotaRule()
+
+
+class QuotaCounter:
+    """One account's count of one API's calls under one rule: ``try_acquire`` decides a call and counts it.
+
+    Plain state on the caller's clock: the backend keeps one per account and API, and a unit test can replay
+    either rule in process.
+    """
+
+    def __init__(self, rule: QuotaRule) -> None:
+        self._rule = rule
         self._lock = threading.Lock()
+        self._times: deque[float] = deque()  # window: accepted calls in the trailing second
+        self._tokens: float | None = None  # bucket: None until the first call (a new bucket is full)
+        self._filled_at = 0.0
 
     def try_acquire(self, now: float, limit: int) -> bool:
         with self._lock:
+            if self._rule.kind == "bucket":
+                return self._take_token(now, limit)
             times = self._times
             while times and times[0] <= now - 1.0:
                 times.popleft()
@@ -178,6 +221,18 @@ class _SlidingWindow:
                 return False
             times.append(now)
             return True
+
+    def _take_token(self, now: float, rate: int) -> bool:
+        burst = self._rule.burst or rate
+        if self._tokens is None:
+            self._tokens = float(burst)
+        else:
+            self._tokens = min(float(burst), self._tokens + max(0.0, now - self._filled_at) * rate)
+        self._filled_at = max(self._filled_at, now)
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
 
 @dataclass
@@ -199,22 +254,27 @@ class VodBackend(BaseBackend):
       ``jobs_for_url``; ``policy`` (:class:`JobPolicy`) moves jobs with ``cloud.clock``.
     - calls: ``calls`` (the latest :data:`CALL_LOG_LIMIT` :class:`VodCall` records, oldest first) and
       ``call_count(action=None, status=None)`` (exact, over all calls since the last reset).
-    - knobs: ``quotas[action] = n | None``, ``forbidden_access_keys`` (set), ``non_exists_url_form``
+    - knobs: ``quotas[action] = n | None``, ``quota_rules[action]`` (:class:`QuotaRule`: a sliding window or a
+      token bucket; ``set_quota_rule(rule, action=None)``; the constructor's ``quota_rules`` are the defaults),
+      ``forbidden_access_keys`` (set), ``non_exists_url_form``
       (``"sent"`` echoes URL items URL-encoded as sent, ``"decoded"`` echoes the decoded URL),
       ``send_retry_after_ms`` (adds ``x-acs-retry-after`` to throttling errors; real behaviour unconfirmed).
     - ``reset()`` forgets everything and restores the defaults.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, quota_rules: dict[str, QuotaRule] | None = None) -> None:
+        """``quota_rules`` (action → rule, over the default window) is what :meth:`reset` comes back to."""
         self._clock = clock
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._by_url: dict[str, list[Job]] = {}
         self._calls: deque[VodCall] = deque(maxlen=CALL_LOG_LIMIT)
         self._call_counts: Counter[tuple[str, int]] = Counter()
-        self._windows: dict[tuple[str, str], _SlidingWindow] = {}
+        self._counters: dict[tuple[str, str, QuotaRule], QuotaCounter] = {}
         self.policy = JobPolicy()
         self.quotas: dict[str, int | None] = dict(DEFAULT_QUOTAS)
+        self.quota_rules: dict[str, QuotaRule] = {action: DEFAULT_QUOTA_RULE for action in DEFAULT_QUOTAS}
+        self.quota_rules.update(quota_rules or {})
         self.forbidden_access_keys: set[str] = set()
         self.non_exists_url_form: Literal["sent", "decoded"] = "sent"
         self.send_retry_after_ms: int | None = None
@@ -298,17 +358,23 @@ class VodBackend(BaseBackend):
             self._call_counts[call.action, call.status] += 1
 
     # -- quotas ------------------------------------------------------------------------------------------
+    def set_quota_rule(self, rule: QuotaRule | str, action: str | None = None) -> None:
+        """Count ``action``'s calls (every API's when None) by ``rule`` from now on (a new rule starts afresh)."""
+        rule = QuotaRule.parse(rule) if isinstance(rule, str) else rule
+        for name in [action] if action is not None else list(self.quotas):
+            self.quota_rules[name] = rule
+
     def admit(self, action: str, account_id: str) -> bool:
         """Count one call against the account's per-second quota for ``action``; False = throttle it."""
         limit = self.quotas.get(action)
         if limit is None:
             return True
-        key = (account_id, action)
-        window = self._windows.get(key)
-        if window is None:
+        key = (account_id, action, self.quota_rules.get(action, DEFAULT_QUOTA_RULE))
+        counter = self._counters.get(key)
+        if counter is None:
             with self._lock:
-                window = self._windows.setdefault(key, _SlidingWindow())
-        return window.try_acquire(self._clock.now(), limit)
+                counter = self._counters.setdefault(key, QuotaCounter(key[2]))
+        return counter.try_acquire(self._clock.now(), limit)
 
     # -- API operations ----------------------------------------------------------------------------------
     def upload_media_by_url(

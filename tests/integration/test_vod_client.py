@@ -16,7 +16,7 @@ import pytest
 
 from lib.clients import build_vod_client
 from lib.outcome import OutcomeKind, Results
-from lib.ratelimit import WindowLimiter
+from lib.ratelimit import QuotaLimiter
 from lib.request import CancelRequest, UploadUrl
 from lib.vod import Canceller, VodOptions
 from localcloud.auth.credentials import CredentialStore
@@ -68,8 +68,8 @@ class Env:
         opts.update(options)
         return Canceller(
             build_vod_client(endpoint, creds, "cn-shanghai"),
-            cancel_limiter=WindowLimiter(50),
-            info_limiter=WindowLimiter(100),
+            cancel_limiter=QuotaLimiter(50),
+            info_limiter=QuotaLimiter(100),
             options=VodOptions(**opts),
         )
 

@@ -3,6 +3,7 @@ through aliyun-fc2, against a running cloud or one of its own."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -16,8 +17,9 @@ import pytest
 import requests
 from fc_helpers import write_project
 
-from localcloud.__main__ import parse_fault
+from localcloud.__main__ import build_parser, parse_fault, parse_quota_rule, quota_rules
 from localcloud.cloud import LocalCloud
+from localcloud.vod.models import QuotaRule
 
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINT_KEYS = {
@@ -141,6 +143,19 @@ def test_fault_option_parses_into_a_rule() -> None:
     )  # fmt: skip
     with pytest.raises(Exception, match="not one of"):
         parse_fault("fc:InvokeFunction:bogus=1")
+
+
+def test_vod_quota_rule_option_applies_to_every_api_or_one() -> None:
+    args = build_parser().parse_args(
+        ["up", "--vod-quota-rule", "bucket", "--vod-quota-rule", "GetURLUploadInfos=window"]
+    )
+    rules = quota_rules(args.vod_quota_rule)
+    assert rules["CancelUrlUploadJobs"] == QuotaRule("bucket") and rules["GetURLUploadInfos"] == QuotaRule("window")
+    assert parse_quota_rule("CancelUrlUploadJobs=bucket:20") == ("CancelUrlUploadJobs", QuotaRule("bucket", 20))
+    with pytest.raises(argparse.ArgumentTypeError, match="window, bucket or bucket:BURST"):
+        parse_quota_rule("leaky")
+    with pytest.raises(argparse.ArgumentTypeError, match="not one of"):
+        parse_quota_rule("CancelJobs=bucket")
 
 
 # -- `make up` for this project: seeded so that events/ cancel real jobs ---------------------------------------------

@@ -38,6 +38,7 @@ def test_state_summarises_the_cloud(cloud: LocalCloud) -> None:
     assert {t["type"] for t in state["function"]["triggers"]} == {"HttpTrigger", "MnsTopicTrigger", "OssTrigger"}
     assert "fixture-failures" in state["mns"]["messages_by_topic"]
     assert state["invocations"] == {"total": 0, "by_status": {}}
+    assert state["vod"]["quotas"]["CancelUrlUploadJobs"] == {"calls_per_s": 50, "rule": "window"}
 
 
 def test_vod_jobs_can_be_seeded_listed_and_started(cloud: LocalCloud) -> None:

@@ -8,7 +8,7 @@ from localcloud.auth import KINDS, AuthFailure
 from localcloud.clock import Clock
 from localcloud.core import BaseBackend, ErrorTable, Identity, ServiceError
 from localcloud.core.responses import method_name
-from localcloud.vod.models import DEFAULT_QUOTAS, VodBackend
+from localcloud.vod.models import DEFAULT_QUOTAS, QuotaCounter, QuotaRule, VodBackend
 
 
 class Broken(ServiceError):
@@ -103,3 +103,41 @@ def test_reset_re_initialises_a_backend_with_the_arguments_it_was_built_with() -
     assert vod.forbidden_access_keys == set() and vod.send_retry_after_ms is None
     assert isinstance(vod, BaseBackend)
     assert vod.seed_job("https://example.com/b.mp4").created_at <= clock.now()  # still on the same clock
+
+
+def test_vod_quota_rules_come_back_to_those_the_backend_was_built_with() -> None:
+    vod = VodBackend(Clock(), {"CancelUrlUploadJobs": QuotaRule("bucket", burst=20)})
+    assert vod.quota_rules["GetURLUploadInfos"] == QuotaRule("window")
+    vod.set_quota_rule("window")
+    assert vod.quota_rules["CancelUrlUploadJobs"] == QuotaRule("window")
+
+    vod.reset()
+
+    assert vod.quota_rules["CancelUrlUploadJobs"] == QuotaRule("bucket", burst=20)
+    assert vod.quota_rules["GetURLUploadInfos"] == QuotaRule("window")
+
+
+@pytest.mark.parametrize("text", ["window", "bucket", "bucket:20"])
+def test_quota_rule_spellings_read_back(text: str) -> None:
+    assert str(QuotaRule.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["sliding", "window:5", "bucket:0", "bucket:x", ""])
+def test_quota_rule_spellings_that_mean_nothing_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="quota rule"):
+        QuotaRule.parse(text)
+
+
+def test_a_token_bucket_starts_full_and_refills_at_the_quota() -> None:
+    bucket = QuotaCounter(QuotaRule("bucket", burst=2))
+    assert [bucket.try_acquire(0.0, 10) for _ in range(3)] == [True, True, False]
+    assert bucket.try_acquire(0.05, 10) is False  # half a token
+    assert bucket.try_acquire(0.1, 10) is True
+    assert [bucket.try_acquire(5.0, 10) for _ in range(3)] == [True, True, False]  # never more than the burst
+
+
+def test_a_sliding_window_counts_the_trailing_second_of_accepted_calls() -> None:
+    window = QuotaCounter(QuotaRule("window"))
+    assert [window.try_acquire(t, 2) for t in (0.0, 0.5, 0.9)] == [True, True, False]
+    assert window.try_acquire(1.0, 2) is True  # the call at 0.0 has left (t-1, t]
+    assert window.try_acquire(1.4, 2) is False  # the refused call at 0.9 never counted; 0.5 and 1.0 do

@@ -112,6 +112,37 @@ def test_cancel_quota_throttles_the_51st_call_in_a_second(env: VodEnv) -> None:
     assert env.vod.call_count("CancelUrlUploadJobs", status=200) == 51
 
 
+@pytest.mark.parametrize(
+    ("rule", "accepted_at_once", "accepted_a_second_later"),
+    [("window", 3, 3), ("bucket:3", 3, 1)],
+    ids=["window", "bucket"],
+)
+def test_quota_rule_window_or_bucket(env: VodEnv, rule: str, accepted_at_once: int, accepted_a_second_later: int):
+    """A quota of 1 call/s for GetURLUploadInfos counted as a window of 3 a second, or as a bucket of 3 refilled at
+    1 a second: both take 3 at once; a second later the window takes 3 again, the bucket 1 (its refill)."""
+    env.vod.quotas["GetURLUploadInfos"] = 3 if rule == "window" else 1
+    env.vod.set_quota_rule(rule, action="GetURLUploadInfos")
+    client = env.client()
+    request = vod_models.GetURLUploadInfosRequest(job_ids="a")
+
+    def accepted_in_a_row() -> int:
+        for count in range(10):
+            try:
+                client.get_urlupload_infos(request)
+            except ClientException as error:
+                assert error.code == "Throttling.User"
+                return count
+        return 10
+
+    started = time.monotonic()
+    first = accepted_in_a_row()
+    if time.monotonic() - started > 0.9:  # both rules move with wall time; too slow a box cannot show them
+        pytest.skip("the calls took longer than the quota's second")
+    env.cloud.clock.advance(1.0)
+    assert (first, accepted_in_a_row()) == (accepted_at_once, accepted_a_second_later)
+    assert env.vod.call_count("CancelUrlUploadJobs") == 0  # one API's rule and count are its own
+
+
 def test_quota_is_configurable_and_can_send_retry_after(env: VodEnv) -> None:
     """quotas[action] = n; send_retry_after_ms makes the SDK raise ThrottlingException with retry_after."""
     env.vod.quotas["GetURLUploadInfos"] = 2

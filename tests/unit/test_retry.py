@@ -194,16 +194,23 @@ class FakeTime:
 
 
 class RecordingLimiter:
+    """Hands out numbered permits and records which came back, with which answer."""
+
     def __init__(self) -> None:
         self.throttles: list[float | None] = []
         self.deadlines: list[float | None] = []
+        self.answers: list[tuple[str, object]] = []
 
-    def acquire(self, deadline: float | None = None) -> bool:
+    def acquire(self, deadline: float | None = None) -> object | None:
         self.deadlines.append(deadline)
-        return True
+        return f"permit-{len(self.deadlines)}"
 
-    def throttled(self, pause_s: float | None = None) -> None:
+    def accepted(self, permit: object) -> None:
+        self.answers.append(("accepted", permit))
+
+    def throttled(self, pause_s: float | None = None, permit: object = None) -> None:
         self.throttles.append(pause_s)
+        self.answers.append(("throttled", permit))
 
 
 def failing(excs, result="ok", t: FakeTime | None = None, cost_s: float = 0.0):
@@ -237,6 +244,8 @@ def test_transient_errors_are_retried_until_success_and_counted():
     assert out == "ok"
     assert len(budgets) == 3
     assert limiter.throttles == [None]  # the throttle slowed the shared limiter once
+    # each attempt's permit came back with its answer (the timeout tells the limiter nothing)
+    assert limiter.answers == [("throttled", "permit-1"), ("accepted", "permit-3")]
     assert stats.as_dict()["calls"] == {"CancelUrlUploadJobs": 3}
     assert stats.retries == 2 and stats.throttles == 1
 
@@ -306,7 +315,7 @@ def test_limiter_is_asked_for_a_slot_that_leaves_room_for_one_attempt():
 def test_limiter_refusing_a_slot_means_deadline_exceeded():
     class Full(RecordingLimiter):
         def acquire(self, deadline=None):
-            return False
+            return None
 
     attempt, budgets = failing([])
     with pytest.raises(CallFailed) as err:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from lib.ratelimit import WindowLimiter
+from lib.ratelimit import QuotaLimiter
 from lib.vod import IN_FLIGHT_HEADROOM, INITIAL_IN_FLIGHT, Canceller, VodOptions
 
 
 def make(rate: float, max_workers: int = 16) -> Canceller:
-    limiter = WindowLimiter(rate)
+    limiter = QuotaLimiter(rate)
     return Canceller(None, cancel_limiter=limiter, info_limiter=limiter, options=VodOptions(max_workers))
 
 
