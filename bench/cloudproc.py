@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -115,17 +116,101 @@ class BenchControl:
             "results": _summarise_results([m.body for m in self.cloud.mns.published(topic)]) if topic else {},
         }
 
+    def scale(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A manifest of ``count`` unknown job IDs through the OSS trigger, end to end: the function timeout,
+        ``env`` and VOD ``quotas`` as asked; waits until every invocation (continuations included) is done and
+        reports each invocation and whether every item was reported exactly once across the published parts."""
+        cloud = self.cloud
+        cloud.reset()
+        for action, quota in (body.get("quotas") or {}).items():
+            cloud.vod.quotas[action] = None if quota is None else int(quota)
+        cloud.fc.set_timeout(float(body["timeout_s"]))
+        cloud.fc.set_env(**body.get("env", {}))
+        count, key = int(body["count"]), "cancel-requests/bench-scale.txt"
+        data = "".join(f"{scale_job_id(index)}\n" for index in range(count)).encode()
+        started = time.monotonic()
+        cloud.oss.put_object(MANIFEST_BUCKET, key, data)  # fires the OSS trigger, as an upload does
+        del data
+        time.sleep(0.5)
+        cloud.fc.wait_idle(timeout=float(body.get("wait_s", 3600)))
+        wall_s = time.monotonic() - started
+        return {
+            "wall_s": wall_s,
+            "manifest_bytes": cloud.oss.head(MANIFEST_BUCKET, key).size,
+            "invocations": [_invocation(record) for record in cloud.fc.invocations()],
+            "items": _check_items(count, cloud.mns.published(cloud.fc.environment()["NOTIFY_TOPIC"])),
+            "vod_calls": cloud.vod.call_count(),
+        }
+
+
+def scale_job_id(index: int) -> str:
+    """The scale benchmark's job IDs: 32 hex digits, as VOD's, which no job has."""
+    return f"{index:032x}"
+
+
+def _invocation(record: Any) -> dict[str, Any]:
+    """One invocation attempt: what it was, how long, how much memory, and what its summary line said."""
+    summary = next((line for line in record.logs.splitlines() if '"message":"cancel request' in line), "")
+    fields = json.loads(summary) if summary.startswith("{") else {}
+    return {
+        "request_id": record.request_id,
+        "source": record.source,
+        "status": record.status,
+        "attempt": record.attempt,
+        "cold_start": record.cold_start,
+        "duration_s": round(record.duration_ms / 1000, 2),
+        "peak_rss_mb": record.max_memory_mb,
+        "instance": record.instance_id,
+        "message": fields.get("message"),
+        "counts": fields.get("counts"),
+        "vod": fields.get("vod"),
+        "catch_up": [json.loads(line) for line in record.logs.splitlines() if "dedupe store" in line],
+    }
+
+
+def _check_items(count: int, messages: list[Any]) -> dict[str, Any]:
+    """Every requested item reported exactly once across the parts (each part number taken once)?"""
+    seen: Counter[str] = Counter()
+    parts: dict[int, str] = {}
+    final: dict[str, Any] = {}
+    for message in messages:
+        doc = json.loads(message.body)
+        if doc.get("Part") in parts:
+            continue
+        parts[doc["Part"]] = message.body
+        if doc.get("Final"):
+            final = {"PartCount": doc.get("PartCount"), "Counts": doc.get("Counts"), "Error": doc.get("Error")}
+        seen.update(doc.get("NonExists", []))
+        seen.update(entry["Item"] for entry in doc.get("Failed", []))
+    missing = sum(1 for index in range(count) if scale_job_id(index) not in seen)
+    return {
+        "requested": count,
+        "reported_once": sum(1 for n in seen.values() if n == 1),
+        "reported_twice_or_more": sum(1 for n in seen.values() if n > 1),
+        "missing": missing,
+        "parts": len(parts),
+        "parts_contiguous": sorted(parts) == list(range(1, len(parts) + 1)),
+        "final": final,
+    }
+
 
 def _summarise_results(bodies: list[str]) -> dict[str, Any]:
-    """Per RequestId: parts received, the Counts, how many list entries arrived, and Failed codes."""
+    """Per RequestId: parts received (each part number once), the final part's ``PartCount`` and totals (``Counts``:
+    every part carries running counts, the final one the totals), how many list entries arrived, Failed codes."""
     by_request: dict[str, dict[str, Any]] = {}
     for body in bodies:
         doc = json.loads(body)
         entry = by_request.setdefault(
             doc.get("RequestId", ""),
-            {"parts": 0, "part_count": doc.get("PartCount", 1), "counts": doc.get("Counts"), "entries": Counter()},
+            {"parts": 0, "part_count": None, "counts": None, "entries": Counter(), "_seen": set()},
         )
+        number = doc.get("Part", 1)
+        if number in entry["_seen"]:
+            continue  # a copy of a part already in (a resumed invocation publishes its pending parts again)
+        entry["_seen"].add(number)
         entry["parts"] += 1
+        if doc.get("Final", True):
+            entry["part_count"], entry["counts"] = doc.get("PartCount", 1), doc.get("Counts")
         if "Error" in doc:
             entry["error"] = doc["Error"]
         for name in ("CanceledUrls", "NonExists", "NotCancellable", "Failed"):
@@ -133,13 +218,16 @@ def _summarise_results(bodies: list[str]) -> dict[str, Any]:
         entry["entries"]["CanceledJobIdItems"] += len(doc.get("CanceledJobs", []))
         for failed in doc.get("Failed", []):
             entry["entries"][f"Failed:{failed.get('Code')}"] += 1
-    return {rid: {**entry, "entries": dict(entry["entries"])} for rid, entry in by_request.items()}
+    return {
+        rid: {key: value for key, value in {**entry, "entries": dict(entry["entries"])}.items() if key != "_seen"}
+        for rid, entry in by_request.items()
+    }
 
 
 def _make_app(control: BenchControl) -> Any:
     from werkzeug.wrappers import Request, Response
 
-    routes = {"/setup": control.setup, "/stats": control.stats}
+    routes = {"/setup": control.setup, "/stats": control.stats, "/scale": control.scale}
 
     @Request.application  # type: ignore[misc]
     def app(request: Request) -> Response:

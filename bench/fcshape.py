@@ -52,6 +52,14 @@ class Context:
         self.tracing = _Attrs(span_context="", jaeger_endpoint="", span_baggages="", parent_span_id="")
 
 
+def _instance_home() -> str:
+    import tempfile  # here, not at the top: the measured process loads this module too
+
+    home = os.path.join(tempfile.gettempdir(), "bench-fc-home")
+    os.makedirs(home, exist_ok=True)
+    return home
+
+
 def function_env(setup: dict[str, Any], endpoints: dict[str, Any], **overrides: str) -> dict[str, str]:
     """The instance environment FC would set: runtime basics, s.yaml variables, local endpoints, credentials."""
     env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
@@ -67,6 +75,8 @@ def function_env(setup: dict[str, Any], endpoints: dict[str, Any], **overrides: 
         ALIBABA_CLOUD_ACCESS_KEY_SECRET=creds["access_key_secret"],
         ALIBABA_CLOUD_SECURITY_TOKEN=creds["security_token"],
         PYTHONUNBUFFERED="1",
+        HOME=_instance_home(),  # FC gives every instance a HOME (the local FC a temporary one): without it, requests
+        #                         looks the user up (getpwuid) on every call to find ~/.netrc
     )
     env.update(setup["env"])
     env.update(overrides)

@@ -4,7 +4,9 @@
 - Each URL is encoded with ``urllib.parse.quote`` and the encoded URLs are comma-joined (as Alibaba's own samples
   do; the SDK then encodes the whole value once more on the wire, and the server decodes that layer). A comma
   inside a URL is therefore ``%2C`` and cannot split the list.
-- Batches are generated lazily, so a 100,000-URL manifest never exists as 10,000 prepared batches at once.
+- Batches are built as items arrive (:class:`BatchBuilder`), one pending batch per kind, so a manifest of any size
+  never exists as prepared batches; each batch is numbered in the order it is closed, which is the order its
+  outcomes are reported in.
 
 Pure and stdlib-only.
 """
@@ -12,15 +14,20 @@ Pure and stdlib-only.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote
 
+from lib.items import Item
 from lib.limits import MAX_BATCH_ITEMS, MAX_QUERY_CHARS
 from lib.request import CancelRequest
 from lib.urls import spellings
 
-__all__ = ["Batch", "encode_url", "iter_batches", "respelled", "wire_length"]
+__all__ = ["MAX_LAG_ITEMS", "Batch", "BatchBuilder", "encode_url", "iter_batches", "respelled", "wire_length"]
+
+MAX_LAG_ITEMS = 1000
+"""A pending batch of one kind is sent, not full, once this many items have arrived after its first: its outcomes
+are reported in order, so the other kind's outcomes wait for it (in memory) until it is done."""
 
 _WIRE_COMMA = "%2C"
 
@@ -37,6 +44,7 @@ class Batch:
     kind: Literal["job_ids", "urls"]
     items: tuple[str, ...]
     keys: tuple[str, ...]  # what is sent: the job IDs, or the decoded URLs (same order as items)
+    seq: int = field(default=0, compare=False)  # the order it was closed in (BatchBuilder), from 1
 
     @property
     def is_url(self) -> bool:
@@ -86,16 +94,78 @@ def _chunks(
 def iter_batches(
     request: CancelRequest, size: int = MAX_BATCH_ITEMS, max_query_chars: int = MAX_QUERY_CHARS
 ) -> Iterator[Batch]:
-    """Batches of ≤``size`` job IDs, then of ≤``size`` URLs; lazy, so memory stays flat for any size.
+    """Batches of ≤``size`` job IDs, then of ≤``size`` URLs, each URL batch under ``max_query_chars`` on the wire."""
+    builder = BatchBuilder(size, max_query_chars)
+    for job_id in request.job_ids:
+        yield from builder.add(Item(job_id, False, job_id))
+    yield from builder.flush()
+    for upload_url in request.upload_urls:
+        yield from builder.add(Item(upload_url.original, True, upload_url.url))
+    yield from builder.flush()
 
-    A URL batch also stays under ``max_query_chars`` on the wire, so ten long (say, presigned) URLs do not
-    make a request line that a gateway rejects.
+
+class _Pending:
+    """The batch being filled for one kind of item."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+        self.cost = 0
+        self.first = 0  # the arrival number of its first item
+
+
+class BatchBuilder:
+    """Batches from items as they arrive: ≤``size`` job IDs, or ≤``size`` URLs whose wire length stays under
+    ``max_query_chars`` (so ten long, say presigned, URLs do not make a request line a gateway refuses).
+
+    A batch is closed when it is full, when the next item would not fit, when it has waited for
+    ``max_lag`` items of the other kind (see MAX_LAG_ITEMS), or on :meth:`flush`. Closed batches are numbered.
     """
-    if not 1 <= size <= MAX_BATCH_ITEMS:
-        raise ValueError(f"batch size must be 1..{MAX_BATCH_ITEMS}, got {size}")
-    for chunk in _chunks(((job_id, job_id) for job_id in request.job_ids), size):
-        yield Batch("job_ids", tuple(item for item, _ in chunk), tuple(key for _, key in chunk))
-    yield from _url_batches(((u.original, u.url) for u in request.upload_urls), size, max_query_chars)
+
+    def __init__(
+        self, size: int = MAX_BATCH_ITEMS, max_query_chars: int = MAX_QUERY_CHARS, max_lag: int = MAX_LAG_ITEMS
+    ) -> None:
+        if not 1 <= size <= MAX_BATCH_ITEMS:
+            raise ValueError(f"batch size must be 1..{MAX_BATCH_ITEMS}, got {size}")
+        self._size = size
+        self._max_query_chars = max_query_chars
+        self._max_lag = max_lag
+        self._pending = {"job_ids": _Pending(), "urls": _Pending()}
+        self._arrived = 0
+        self.closed = 0
+        """How many batches have been closed (the number of the last one)."""
+
+    def add(self, item: Item) -> list[Batch]:
+        """Take one item; the batches it closed, in order. A batch that reaches ``size`` is closed at once, so right
+        after it nothing of its kind is pending."""
+        self._arrived += 1
+        kind = "urls" if item.is_url else "job_ids"
+        weight = wire_length(item.url) + len(_WIRE_COMMA) if item.is_url else 0
+        closed = []
+        if self._pending[kind].pairs and self._pending[kind].cost + weight > self._max_query_chars:
+            closed.append(self._close(kind))
+        pending = self._pending[kind]
+        if not pending.pairs:
+            pending.first = self._arrived
+        pending.pairs.append((item.text, item.url))
+        pending.cost += weight
+        if len(pending.pairs) == self._size:
+            closed.append(self._close(kind))
+        other = "job_ids" if item.is_url else "urls"
+        if self._pending[other].pairs and self._arrived - self._pending[other].first >= self._max_lag:
+            closed.append(self._close(other))
+        return closed
+
+    def flush(self) -> list[Batch]:
+        """Close what is pending (its oldest first)."""
+        kinds = sorted((p.first, kind) for kind, p in self._pending.items() if p.pairs)
+        return [self._close(kind) for _, kind in kinds]
+
+    def _close(self, kind: Literal["job_ids", "urls"]) -> Batch:
+        pending = self._pending[kind]
+        self._pending[kind] = _Pending()
+        self.closed += 1
+        items = tuple(item for item, _ in pending.pairs)
+        return Batch(kind, items, tuple(key for _, key in pending.pairs), seq=self.closed)
 
 
 def _url_batches(pairs: Iterable[tuple[str, str]], size: int, max_query_chars: int) -> Iterator[Batch]:

@@ -1,4 +1,4 @@
-"""The official SDK clients (VOD, OSS, MNS): how each is built, and the one cache that keeps them.
+"""The official SDK clients (VOD, OSS, MNS, FC): how each is built, and the one cache that keeps them.
 
 A client is built on first use and kept for the next invocations of the instance while the credentials stay the
 same; when FC rotates the role's STS token, every client built with the old one is dropped. Clients are shared,
@@ -25,7 +25,15 @@ from lib.limits import (
     VOD_READ_TIMEOUT_MS,
 )
 
-__all__ = ["ClientCache", "build_vod_client", "drop_mns_account", "mns_account", "oss_client", "vod_client"]
+__all__ = [
+    "ClientCache",
+    "build_vod_client",
+    "drop_mns_account",
+    "fc_client",
+    "mns_account",
+    "oss_client",
+    "vod_client",
+]
 
 T = TypeVar("T")
 
@@ -57,6 +65,32 @@ class ClientCache:
 _cache = ClientCache()
 
 
+def _tea_config(endpoint: str, credentials: Credentials, region: str, connect_ms: int, read_ms: int) -> Any:
+    """The tea-openapi Config for ``endpoint`` (``host[:port]``, optionally with an http/https scheme).
+
+    The scheme picks the protocol (plain ``http://`` for the local cloud) and is stripped from the host, because
+    the SDK would otherwise sign a literal ``host: http://…`` header. SDK retries stay off: lib.retry owns them.
+    """
+    from alibabacloud_tea_openapi.models import Config
+
+    host, protocol = endpoint.strip(), "https"
+    lower = host.lower()
+    if lower.startswith("http://"):
+        host, protocol = host[len("http://") :], "http"
+    elif lower.startswith("https://"):
+        host = host[len("https://") :]
+    return Config(
+        access_key_id=credentials.access_key_id,
+        access_key_secret=credentials.access_key_secret,
+        security_token=credentials.security_token or None,
+        endpoint=host.rstrip("/"),
+        protocol=protocol,
+        region_id=region,
+        connect_timeout=int(connect_ms),
+        read_timeout=int(read_ms),
+    )
+
+
 def build_vod_client(
     endpoint: str,
     credentials: Credentials,
@@ -65,32 +99,11 @@ def build_vod_client(
     connect_timeout_ms: int = VOD_CONNECT_TIMEOUT_MS,
     read_timeout_ms: int = VOD_READ_TIMEOUT_MS,
 ) -> Any:
-    """The VOD SDK client for ``endpoint`` (``host[:port]``, optionally with an http/https scheme).
-
-    The scheme picks the protocol (plain ``http://`` for the local cloud) and is stripped from the host, because
-    the SDK would otherwise sign a literal ``host: http://…`` header. SDK retries stay off: lib.retry owns them.
-    """
+    """The VOD SDK client for ``endpoint`` (see :func:`_tea_config`)."""
     sdk.load(sdk.VOD)
-    from alibabacloud_tea_openapi.models import Config
     from alibabacloud_vod20170321.client import Client
 
-    host, protocol = endpoint.strip(), "https"
-    lower = host.lower()
-    if lower.startswith("http://"):
-        host, protocol = host[len("http://") :], "http"
-    elif lower.startswith("https://"):
-        host = host[len("https://") :]
-    config = Config(
-        access_key_id=credentials.access_key_id,
-        access_key_secret=credentials.access_key_secret,
-        security_token=credentials.security_token or None,
-        endpoint=host.rstrip("/"),
-        protocol=protocol,
-        region_id=region,
-        connect_timeout=int(connect_timeout_ms),
-        read_timeout=int(read_timeout_ms),
-    )
-    return Client(config)
+    return Client(_tea_config(endpoint, credentials, region, connect_timeout_ms, read_timeout_ms))
 
 
 def vod_client(settings: Settings, credentials: Credentials) -> Any:
@@ -106,6 +119,18 @@ def vod_client(settings: Settings, credentials: Credentials) -> Any:
         )
 
     return _cache.get("vod", settings.vod_endpoint, credentials, build)
+
+
+def fc_client(settings: Settings, credentials: Credentials) -> Any:
+    """The instance's FC 3.0 client (alibabacloud-fc20230330), for continuing in a new invocation."""
+
+    def build() -> Any:
+        sdk.load(sdk.FC)
+        from alibabacloud_fc20230330.client import Client
+
+        return Client(_tea_config(settings.fc_endpoint, credentials, settings.region, 5000, 10000))
+
+    return _cache.get("fc", settings.fc_endpoint, credentials, build)
 
 
 def _uses_path_style(endpoint: str) -> bool:

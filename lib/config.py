@@ -53,6 +53,11 @@ class Settings:
     max_request_bytes: int
     max_manifest_bytes: int
     max_message_bytes: int
+    fc_endpoint: str
+    checkpoint_prefix: str
+    checkpoint_interval_s: float
+    continuation_margin_s: float
+    max_continuations: int
 
 
 def _number(env: Mapping[str, str], name: str, *, minimum: float = 0) -> float:
@@ -107,7 +112,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=int(_number(env, "MAX_REQUEST_BYTES", minimum=1)),
         max_manifest_bytes=int(_number(env, "MAX_MANIFEST_BYTES", minimum=1)),
         max_message_bytes=int(_number(env, "NOTIFY_MAX_MESSAGE_BYTES", minimum=limits.MIN_NOTIFY_MESSAGE_BYTES)),
+        fc_endpoint=env.get("FC_ENDPOINT", "").strip() or (account_id and f"{account_id}.{region}.fc.aliyuncs.com"),
+        checkpoint_prefix=_checkpoint_prefix(env),
+        checkpoint_interval_s=_number(env, "CHECKPOINT_INTERVAL_S", minimum=0.1),
+        continuation_margin_s=_number(env, "CONTINUATION_MARGIN_S"),
+        max_continuations=int(_number(env, "MAX_CONTINUATIONS")),
     )
+
+
+def _checkpoint_prefix(env: Mapping[str, str]) -> str:
+    """CHECKPOINT_PREFIX: a folder (ends in ``/``), never the bucket's root."""
+    prefix = env.get("CHECKPOINT_PREFIX", "").strip() or limits.CHECKPOINT_PREFIX
+    prefix = prefix.lstrip("/")
+    if not prefix or prefix == "/":
+        raise ConfigurationError("InvalidSetting", "CHECKPOINT_PREFIX must name a folder, e.g. cancel-checkpoints/")
+    return prefix if prefix.endswith("/") else prefix + "/"
 
 
 @lru_cache(maxsize=1)

@@ -1,23 +1,24 @@
 """The JSON documents the function writes: the results (in parts that fit one MNS message) and the error document.
 
 Every document starts with the same head (``Version``, ``RequestId``, ``Source``, ``DedupeKey``). A results part
-adds ``Part``, ``PartCount``, the whole request's ``Counts`` and its share of the five lists; the parts' lists
-together hold every entry exactly once. An error — an HTTP 4xx/5xx body or a published rejection alike — adds
-``Error: {Code, Message}`` instead. Each document is produced by encoding one Python value; sizes are counted by
-encoding entries the same way, so a part is known to fit before it is written. Pure and stdlib-only.
+adds its ``Part`` number, ``Final`` (true on the last part only, which also carries ``PartCount``), the running
+``Counts`` and its share of the five lists; the parts' lists together hold every entry exactly once. Parts are
+written as outcomes arrive (:class:`PartWriter`), so a result of any size is published while it is being made and
+only the part being filled is held. An error — an HTTP 4xx/5xx body or a published rejection alike — adds
+``Error: {Code, Message}`` instead. Sizes are counted by encoding entries exactly as the document will be written,
+so a part is known to fit before it is written. Pure and stdlib-only.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from lib.errors import CancelError
 from lib.limits import NOTIFY_MAX_MESSAGE_BYTES
-from lib.outcome import OutcomeKind, Results
+from lib.outcome import ItemOutcome, OutcomeKind, Results
 
 __all__ = [
     "DOCUMENT_VERSION",
@@ -26,24 +27,28 @@ __all__ = [
     "TAG_OK",
     "TAG_REJECTED",
     "DocumentIds",
-    "ResultsParts",
+    "PartWriter",
     "error_document",
     "results_documents",
+    "summary_document",
+    "whole_document",
 ]
 
 DOCUMENT_VERSION = 1
 TAG_OK = "ok"
 TAG_FAILED = "failed"
 TAG_REJECTED = "rejected"
-"""MNS message tags (for a subscription's FilterTag): all settled, some item failed, the request was refused."""
+"""MNS message tags (for a subscription's FilterTag): all settled so far, some item failed, the request was refused."""
 LISTS = ("CanceledJobs", "CanceledUrls", "NonExists", "NotCancellable", "Failed")
+COUNT_NAMES = ("Requested", *(kind.value for kind in OutcomeKind))
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_PART_NUMBER = 999_999_999  # the widest Part / PartCount the size budget reserves room for
+_WIDEST_NUMBER = 999_999_999
+"""The widest Part, PartCount and count the size budget reserves room for: more lines than a manifest of
+MAX_MANIFEST_BYTES can hold."""
 _UNLIMITED_BYTES = 1 << 62
 
-Entry = tuple[str, Any, int]
-"""One list entry: (list name, JSON value, its encoded size in bytes)."""
+_UTF8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ESCAPED = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -63,203 +68,238 @@ class DocumentIds:
         }
 
 
-class _NotUtf8(ValueError):
-    """Text that UTF-8 cannot carry (a lone surrogate, only reachable through a JSON ``\\ud800`` escape)."""
+def _sizes(value: Any) -> tuple[int | None, int]:
+    """Bytes ``value`` takes written as UTF-8 (None: it holds a lone surrogate, which only ``\\u`` escapes can
+    carry) and written with every non-ASCII character escaped."""
+    text = _UTF8.encode(value)
+    if text.isascii():
+        return len(text), len(text)
+    escaped = len(_ESCAPED.encode(value))
+    try:
+        return len(text.encode("utf-8")), escaped
+    except UnicodeEncodeError:
+        return None, escaped
 
 
-class _Encoding:
-    """A document's JSON writer: raw UTF-8 text, or ``\\u`` escapes throughout when some text is not UTF-8."""
-
-    def __init__(self, *, escape_all: bool) -> None:
-        self.escape_all = escape_all
-        self._encoder = json.JSONEncoder(ensure_ascii=escape_all, separators=(",", ":"))
-
-    def dumps(self, value: Any) -> str:
-        return self._encoder.encode(value)
-
-    def size(self, value: Any) -> int:
-        """Bytes ``value`` takes in a document written this way."""
-        text = self._encoder.encode(value)
-        if text.isascii():
-            return len(text)
-        try:
-            return len(text.encode("utf-8"))
-        except UnicodeEncodeError:
-            raise _NotUtf8 from None
-
-
-_UTF8 = _Encoding(escape_all=False)
-_ESCAPED = _Encoding(escape_all=True)
-
-
-def _encoding_for(value: Any) -> _Encoding:
-    """The encoding a document starting with ``value`` needs (entries found later may still need escaping)."""
-    text = _UTF8.dumps(value)
-    return _UTF8 if text.isascii() or not _LONE_SURROGATE.search(text) else _ESCAPED
+def _dumps(value: Any) -> str:
+    """A document as UTF-8 text, or with ``\\u`` escapes throughout when some text is not UTF-8."""
+    text = _UTF8.encode(value)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ESCAPED.encode(value)
+    return text
 
 
 def error_document(error: CancelError, ids: DocumentIds) -> str:
     """The one shape of every error the function reports: an HTTP error body and a published rejection alike."""
-    document = {**ids.head(), "Error": {"Code": error.code, "Message": error.message}}
-    return _encoding_for(document).dumps(document)
+    return _dumps({**ids.head(), "Error": {"Code": error.code, "Message": error.message}})
 
 
-def _entries(results: Results) -> Iterator[tuple[str, Any]]:
-    """(list name, JSON value) of every list entry, list by list in document order, outcome order within a list.
-    Generated, not collected: 100,000 outcomes never exist a second time as entries all at once."""
-    seen_jobs: set[str] = set()
-    for job_id in results.canceled_job_ids():
-        if job_id not in seen_jobs:
-            seen_jobs.add(job_id)
+def _entries(outcome: ItemOutcome) -> Iterator[tuple[str, Any]]:
+    """(list name, JSON value) of one outcome's entries."""
+    kind = outcome.kind
+    if kind is OutcomeKind.CANCELED:
+        for job_id in outcome.job_ids:
             yield "CanceledJobs", job_id
-    seen_jobs.clear()
-    for outcome in results.of_kind(OutcomeKind.CANCELED, urls_only=True):
-        yield "CanceledUrls", {"UploadUrl": outcome.item, "JobIds": list(outcome.job_ids)}
-    for outcome in results.of_kind(OutcomeKind.NOT_FOUND):
+        if outcome.is_url:
+            yield "CanceledUrls", {"UploadUrl": outcome.item, "JobIds": list(outcome.job_ids)}
+    elif kind is OutcomeKind.NOT_FOUND:
         yield "NonExists", outcome.item
-    for outcome in results.of_kind(OutcomeKind.NOT_CANCELLABLE):
+    elif kind is OutcomeKind.NOT_CANCELLABLE:
         yield "NotCancellable", {"Item": outcome.item, "JobId": outcome.job_id, "Status": outcome.status}
-    for outcome in results.of_kind(OutcomeKind.FAILED):
+    else:
         yield "Failed", {"Item": outcome.item, "Code": outcome.code, "Message": outcome.message}
 
 
-def _split_canceled_url(entry: dict[str, Any], encoding: _Encoding, budget: int) -> Iterator[Entry]:
-    """A CanceledUrls entry too big for one message (a URL with very many jobs) as several, same URL."""
-    url = entry["UploadUrl"]
-    empty_size = encoding.size({"UploadUrl": url, "JobIds": []})
-    chunk: list[str] = []
-    used = empty_size
-    for job_id in entry["JobIds"]:
-        job_size = encoding.size(job_id) + (1 if chunk else 0)
-        if used + job_size > budget and chunk:
-            yield "CanceledUrls", {"UploadUrl": url, "JobIds": chunk}, used
-            chunk, used, job_size = [], empty_size, job_size - 1
-        if used + job_size > budget:
-            raise ValueError(f"a CanceledUrls entry cannot be split to fit {budget} bytes")
-        chunk.append(job_id)
-        used += job_size
-    yield "CanceledUrls", {"UploadUrl": url, "JobIds": chunk}, used
+class _Part:
+    """The part being filled: its lists, its size both ways (UTF-8 / escaped) and whether it must be escaped."""
+
+    def __init__(self, *, escaped: bool = False) -> None:
+        self.lists: dict[str, list[Any]] = {name: [] for name in LISTS}
+        self.used_utf8 = 0
+        self.used_escaped = 0
+        self.escaped = escaped
+        self.entries = 0
+        self.jobs: set[str] = set()  # its CanceledJobs, listed once per part
+
+    def fits(self, name: str, sizes: tuple[int | None, int], budget: int) -> bool:
+        comma = 1 if self.lists[name] else 0
+        utf8, escaped = sizes
+        if self.escaped or utf8 is None:
+            return self.used_escaped + escaped + comma <= budget
+        return self.used_utf8 + utf8 + comma <= budget
+
+    def put(self, name: str, value: Any, sizes: tuple[int | None, int]) -> None:
+        comma = 1 if self.lists[name] else 0
+        utf8, escaped = sizes
+        self.lists[name].append(value)
+        self.used_escaped += escaped + comma
+        self.used_utf8 += (utf8 if utf8 is not None else escaped) + comma
+        self.escaped = self.escaped or utf8 is None
+        self.entries += 1
+        if name == "CanceledJobs":
+            self.jobs.add(value)
 
 
-def _sized_entries(results: Results, encoding: _Encoding, budget: int) -> Iterator[Entry]:
-    for name, value in _entries(results):
-        size = encoding.size(value)
-        if size > budget and name == "CanceledUrls":
-            yield from _split_canceled_url(value, encoding, budget)
-        else:
-            yield name, value, size
+class PartWriter:
+    """Outcomes in, in the order they are reported; numbered results parts of at most ``max_bytes`` out.
 
-
-class PartPacker:
-    """Packs entries greedily into parts of at most ``budget`` bytes of entries: a part takes entries until the
-    next one would not fit. Fed one entry at a time, it holds only the part being filled."""
-
-    def __init__(self, budget: int, max_bytes: int) -> None:
-        self._budget = budget
-        self._max_bytes = max_bytes
-        self._part = self._empty()
-        self._used = 0
-        self._has_entries = False
-
-    @staticmethod
-    def _empty() -> dict[str, list[Any]]:
-        return {name: [] for name in LISTS}
-
-    def add(self, name: str, value: Any, size: int) -> dict[str, list[Any]] | None:
-        """Add one entry; returns the part it closed when it did not fit in the current one."""
-        closed = None
-        extra = size + (1 if self._part[name] else 0)
-        if self._used + extra > self._budget and self._has_entries:
-            closed, self._part, self._used, extra = self._part, self._empty(), 0, size
-        if self._used + extra > self._budget:
-            raise ValueError(f"a {name} entry of {size} bytes cannot fit in a {self._max_bytes}-byte message")
-        self._part[name].append(value)
-        self._used += extra
-        self._has_entries = True
-        return closed
-
-    def finish(self) -> dict[str, list[Any]]:
-        """The last part (every document has at least one, even with empty lists)."""
-        return self._part
-
-
-class ResultsParts:
-    """The results document as messages of at most ``max_bytes``: ``count`` parts, produced one at a time.
-
-    Iterating yields (JSON text, MNS tag) per part. Only the part being built is held, so publishing a
-    100,000-item result costs one message of memory rather than the whole document; the price is packing the
-    entries twice (once to count the parts, since every part carries ``PartCount``, once to emit them).
+    A part is closed when the next entry would not fit (:meth:`add`) or when the caller wants what has been
+    reported so far out (:meth:`close_part`); :meth:`take` hands over the closed parts' documents, :meth:`finish`
+    writes the final one. Each part's ``Counts`` are the running counts: the items reported in it and in every part
+    before it. :meth:`state` and ``resume`` carry a writer over to another invocation.
     """
 
-    def __init__(self, results: Results, ids: DocumentIds, *, max_bytes: int = NOTIFY_MAX_MESSAGE_BYTES) -> None:
-        self._results = results
+    def __init__(self, ids: DocumentIds, *, max_bytes: int = NOTIFY_MAX_MESSAGE_BYTES, resume: Any = None) -> None:
         self._ids = ids
         self._max_bytes = max_bytes
-        self.counts = results.counts()
-        self.tag = TAG_FAILED if self.counts[OutcomeKind.FAILED.value] else TAG_OK
-        self._only: dict[str, list[Any]] | None = None  # kept from counting when there is one part
-        self._only_text: str | None = None  # and its JSON, once written
-        self.count = 0
-        try:
-            self._encoding = _encoding_for(ids.head())
-            self._count()
-        except _NotUtf8:
-            self._encoding = _ESCAPED
-            self._count()
-        if self.count > _MAX_PART_NUMBER:
-            raise ValueError("results too big to number their parts")
+        head = self._document(_WIDEST_NUMBER, dict.fromkeys(COUNT_NAMES, _WIDEST_NUMBER), _Part().lists, final=True)
+        overhead = max(size for size in _sizes(head) if size is not None)
+        if overhead > max_bytes:
+            raise ValueError(f"results document header alone is {overhead} bytes; limit {max_bytes}")
+        self._budget = max_bytes - overhead
+        self._escape_all = _sizes(ids.head())[0] is None  # a head UTF-8 cannot carry: every part escaped
+        self.counts = dict.fromkeys(COUNT_NAMES, 0)
+        self.next_part = 1
+        self._part = _Part(escaped=self._escape_all)
+        self._ready: list[tuple[int, dict[str, list[Any]], dict[str, int], bool]] = []
+        if resume is not None:
+            self._restore(resume)
 
-    def _count(self) -> None:
-        widest = self._document(_MAX_PART_NUMBER, _MAX_PART_NUMBER, PartPacker._empty())
-        overhead = self._encoding.size(widest)
-        if overhead > self._max_bytes:
-            raise ValueError(f"results document header alone is {overhead} bytes; limit {self._max_bytes}")
-        self._budget = self._max_bytes - overhead
-        self.count = 0
-        for part in self._pack():
-            self.count += 1
-            self._only = part if self.count == 1 else None
+    @property
+    def pending_entries(self) -> int:
+        """Entries in the part being filled."""
+        return self._part.entries
 
-    def _pack(self) -> Iterator[dict[str, list[Any]]]:
-        packer = PartPacker(self._budget, self._max_bytes)
-        for name, value, size in _sized_entries(self._results, self._encoding, self._budget):
-            closed = packer.add(name, value, size)
-            if closed is not None:
-                yield closed
-        yield packer.finish()
+    @property
+    def ready(self) -> int:
+        """Closed parts not yet taken."""
+        return len(self._ready)
 
-    def _document(self, part: int, part_count: int, lists: dict[str, list[Any]]) -> dict[str, Any]:
-        return {**self._ids.head(), "Part": part, "PartCount": part_count, "Counts": self.counts, **lists}
+    def add(self, outcome: ItemOutcome) -> None:
+        """Report one outcome (its entries may close the part they do not fit in)."""
+        self.counts["Requested"] += 1
+        self.counts[outcome.kind.value] += 1
+        first = True
+        for name, value in _entries(outcome):
+            if name == "CanceledJobs" and value in self._part.jobs:
+                continue
+            for piece, sizes in self._sized(name, value):
+                if not self._part.fits(name, sizes, self._budget) and self._part.entries:
+                    self._close(without=outcome if first else None)
+                if not self._part.fits(name, sizes, self._budget):
+                    raise ValueError(f"a {name} entry cannot fit in a {self._max_bytes}-byte message")
+                self._part.put(name, piece, sizes)
+                first = False
 
-    def __len__(self) -> int:
-        return self.count
+    def _sized(self, name: str, value: Any) -> Iterator[tuple[Any, tuple[int | None, int]]]:
+        sizes = _sizes(value)
+        if name == "CanceledUrls" and max(size or 0 for size in sizes) > self._budget:
+            yield from self._split_canceled_url(value)
+        else:
+            yield value, sizes
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        if self._only is not None:  # the common case, one message: no second packing
-            if self._only_text is None:
-                self._only_text = self._encoding.dumps(self._document(1, 1, self._only))
-            yield self._only_text, self.tag
-            return
-        for number, lists in enumerate(self._pack(), start=1):
-            yield self._encoding.dumps(self._document(number, self.count, lists)), self.tag
+    def _split_canceled_url(self, entry: dict[str, Any]) -> Iterator[tuple[Any, tuple[int | None, int]]]:
+        """A CanceledUrls entry too big for one message (a URL with very many jobs) as several, same URL."""
+        url = entry["UploadUrl"]
+        empty_utf8, empty_escaped = _sizes({"UploadUrl": url, "JobIds": []})
+        chunk: list[str] = []
+        utf8, escaped = empty_utf8, empty_escaped
+        for job_id in entry["JobIds"]:
+            job_utf8, job_escaped = _sizes(job_id)
+            comma = 1 if chunk else 0
+            grown = escaped + job_escaped + comma
+            if chunk and grown > self._budget:
+                yield {"UploadUrl": url, "JobIds": chunk}, (utf8, escaped)
+                chunk, utf8, escaped, comma = [], empty_utf8, empty_escaped, 0
+            chunk.append(job_id)
+            escaped += job_escaped + comma
+            utf8 = None if utf8 is None or job_utf8 is None else utf8 + job_utf8 + comma
+        yield {"UploadUrl": url, "JobIds": chunk}, (utf8, escaped)
 
-    def summary(self) -> str:
-        """The document's head alone (ids, ``PartCount``, ``Counts``, no lists): what an invocation returns when
-        the results are too big to be worth holding whole; the parts themselves are on the results topic."""
-        return self._encoding.dumps({**self._ids.head(), "PartCount": self.count, "Counts": self.counts})
+    def _close(self, *, without: ItemOutcome | None = None) -> None:
+        """Close the part; ``without``: an outcome counted already whose entries all go to the next part."""
+        counts = dict(self.counts)
+        if without is not None:
+            counts["Requested"] -= 1
+            counts[without.kind.value] -= 1
+        self._ready.append((self.next_part, self._part.lists, counts, self._part.escaped))
+        self.next_part += 1
+        self._part = _Part(escaped=self._escape_all)
 
-    def whole(self, *, max_items: int) -> str:
-        """The whole results document as one JSON text, or only its :meth:`summary` beyond ``max_items`` items
-        (holding a result that big whole again, just to return it, is what would exhaust a small instance)."""
-        if len(self._results) > max_items:
-            return self.summary()
-        parts = self if self._only is not None else ResultsParts(self._results, self._ids, max_bytes=_UNLIMITED_BYTES)
-        ((text, _),) = parts
-        return text
+    def close_part(self) -> None:
+        """Close the part being filled, if it holds anything, so the next :meth:`take` hands it over."""
+        if self._part.entries:
+            self._close()
+
+    def take(self) -> list[tuple[str, str]]:
+        """The closed parts' documents, as (JSON text, MNS tag), in order; they are then forgotten."""
+        ready, self._ready = self._ready, []
+        return [self._write(number, lists, counts, escaped, final=False) for number, lists, counts, escaped in ready]
+
+    def finish(self, *, error: dict[str, str] | None = None) -> tuple[str, str]:
+        """The final part: what is left (possibly nothing), ``Final`` and ``PartCount`` set, the totals; ``error``
+        when the rest of the request could not be read (its items have no outcome: the part is tagged failed)."""
+        if self._ready:
+            raise RuntimeError("take() the closed parts before the final one")
+        lists = {**self._part.lists, "Error": error} if error else self._part.lists
+        text, tag = self._write(self.next_part, lists, dict(self.counts), self._part.escaped, final=True)
+        document = (text, TAG_FAILED if error else tag)
+        self.next_part += 1
+        self._part = _Part(escaped=self._escape_all)
+        return document
+
+    def _document(self, number: int, counts: dict[str, int], lists: dict[str, list[Any]], *, final: bool) -> dict:
+        document: dict[str, Any] = {**self._ids.head(), "Part": number, "Final": final}
+        if final:
+            document["PartCount"] = number
+        document["Counts"] = counts
+        document.update(lists)
+        return document
+
+    def _write(self, number: int, lists: Any, counts: dict[str, int], escaped: bool, *, final: bool) -> tuple[str, str]:
+        document = self._document(number, counts, lists, final=final)
+        text = _ESCAPED.encode(document) if escaped else _dumps(document)
+        return text, TAG_FAILED if counts[OutcomeKind.FAILED.value] else TAG_OK
+
+    # -- carried over to another invocation ---------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """What another invocation needs to go on writing: the next part's number, the running counts and the
+        part being filled (at most one message of entries). Closed parts must have been taken."""
+        if self._ready:
+            raise RuntimeError("take() the closed parts before saving the state")
+        return {"NextPart": self.next_part, "Counts": dict(self.counts), "Lists": self._part.lists}
+
+    def _restore(self, state: Any) -> None:
+        self.next_part = int(state["NextPart"])
+        self.counts = {name: int(state["Counts"][name]) for name in COUNT_NAMES}
+        for name in LISTS:
+            for value in state["Lists"][name]:
+                self._part.put(name, value, _sizes(value))
 
 
 def results_documents(
-    results: Results, ids: DocumentIds, *, max_bytes: int = NOTIFY_MAX_MESSAGE_BYTES
+    results: Iterable[ItemOutcome], ids: DocumentIds, *, max_bytes: int = NOTIFY_MAX_MESSAGE_BYTES
 ) -> list[tuple[str, str]]:
-    """Every part of the results document at once, as (JSON text, MNS tag); see :class:`ResultsParts`."""
-    return list(ResultsParts(results, ids, max_bytes=max_bytes))
+    """Every part of the results of ``results`` at once, as (JSON text, MNS tag), the last one final."""
+    writer = PartWriter(ids, max_bytes=max_bytes)
+    documents = []
+    for outcome in results:
+        writer.add(outcome)
+        documents.extend(writer.take())
+    return [*documents, writer.finish()]
+
+
+def summary_document(ids: DocumentIds, counts: dict[str, int], parts: int, *, final: bool) -> str:
+    """What a manifest request's invocation returns: the head, whether the request is finished, how many parts
+    are out and the running counts (the parts themselves are on the results topic)."""
+    return _dumps({**ids.head(), "Final": final, "Parts": parts, "Counts": counts})
+
+
+def whole_document(results: Results, ids: DocumentIds) -> str:
+    """The results as one document, whatever its size: the HTTP reply (HTTP requests are small)."""
+    ((text, _),) = results_documents(results, ids, max_bytes=_UNLIMITED_BYTES)
+    return text

@@ -8,7 +8,9 @@ the user as the same error document (lib.documents.error_document).
 Bad-request codes: ``InvalidEncoding``, ``InvalidJson``, ``InvalidPayload``, ``InvalidJobId``, ``InvalidUrl``,
 ``EmptyRequest``, ``TooManyItems``, ``PayloadTooLarge``, ``UnsupportedEvent``, ``InvalidEvent``,
 ``InvalidBase64``, ``InvalidIdempotencyKey``, ``MethodNotAllowed`` (HTTP 405), and ``ManifestNotFound`` /
-``ManifestTooLarge`` / ``UnreadableManifestKey`` (raised by the manifest reader).
+``ManifestTooLarge`` / ``UnreadableManifestKey`` / ``ManifestAccessDenied`` / ``ManifestChanged`` (raised by the
+manifest reader) / ``CheckpointAccessDenied`` / ``InvalidCheckpoint`` (lib.job): a manifest or checkpoint that can
+never be read is reported like bad input, since retrying the event cannot change it.
 """
 
 from __future__ import annotations

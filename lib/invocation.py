@@ -1,4 +1,4 @@
-"""One invocation, start to finish: FC event → envelope → CancelRequest → VOD batches → outcomes → results message.
+"""One invocation, start to finish: FC event → envelope → cancel request → VOD batches → outcomes → results parts.
 
 This module is the straight line and nothing else: each step lives in its own module, and each door's way of
 answering lives in its envelope (lib.envelopes). The policy the README documents:
@@ -6,24 +6,32 @@ answering lives in its envelope (lib.envelopes). The policy the README documents
 * bad input → a clear error and no VOD call; the envelope answers it (an HTTP 400/405, or a published rejection
   and a normal return: a poison message must not be redelivered forever);
 * item failures (after retries, or at the deadline) are reported in the results, not raised;
+* a manifest request (lib.job) publishes its parts as it goes, checkpointed, and continues in a new invocation
+  when the deadline nears;
 * the invocation raises — so FC's async retry or MNS's retry delivers the event again — only when nobody could be
-  told: an event's results could not be published, a manifest could not be read for a transient reason, or the
-  function is misconfigured.
+  told: an event's results could not be published, a manifest or its checkpoint could not be read for a
+  transient reason, a manifest request could neither continue nor report what is left, or the function is
+  misconfigured.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib import logs
-from lib.documents import ResultsParts
+from lib.documents import summary_document, whole_document
 from lib.envelopes import Envelope, open_envelope
 from lib.errors import BadRequestError, ConfigurationError, EventIgnored
 from lib.limits import DEFAULT_FUNCTION_TIMEOUT_S
 from lib.outcome import Results
+from lib.pipeline import SafePublisher, cancel_in_memory
+from lib.request import CancelRequest
 from lib.wiring import Wiring
+
+if TYPE_CHECKING:
+    from lib.job import ManifestJob
 
 __all__ = ["handle", "run", "summary_level"]
 
@@ -55,22 +63,52 @@ def run(envelope: Envelope, context: Any) -> Any:
     cold, _state["cold"] = _state["cold"], False
     wiring = Wiring(context, deadline=_deadline(context, started))
     fields: dict[str, Any] = {"requestId": envelope.request_id, "coldStart": cold, **envelope.log_fields()}
+    if wiring.request_id and wiring.request_id != envelope.request_id:
+        fields["invocationId"] = wiring.request_id  # a continuation: the request keeps its first invocation's id
     try:
         request = envelope.read_request(wiring)
-        canceller = wiring.canceller()
+        canceller = wiring.canceller() if isinstance(request, CancelRequest) else None
     except (BadRequestError, ConfigurationError, EventIgnored) as refusal:
         return _refuse(envelope, refusal, wiring, fields)
     except Exception as error:  # e.g. a manifest that could not be read now may be readable on redelivery
         logs.error("failed before any VOD call; failing so FC retries", error=str(error), **fields)
         raise
-    results = Results()
-    fields["vod"] = canceller.cancel(request, results, wiring.deadline).as_dict()
-    parts = ResultsParts(results, envelope.ids, max_bytes=wiring.settings.max_message_bytes)
-    fields.update(counts=parts.counts, parts=parts.count)
-    published = _publish(parts, envelope, wiring, fields)
-    fields.update(published=published, durationMs=_ms_since(started))
-    logs.log(summary_level(parts.counts), "cancel request handled", **fields)
-    return envelope.reply(parts.whole(max_items=wiring.settings.max_request_items), published=published)
+    if not isinstance(request, CancelRequest):
+        return _run_job(request, envelope, wiring, fields, started)
+    results, publisher, settings = Results(), SafePublisher(wiring.publish), wiring.settings
+    report = cancel_in_memory(
+        request,
+        canceller,  # type: ignore[arg-type]
+        publisher,
+        ids=envelope.ids,
+        deadline=wiring.deadline,
+        max_bytes=settings.max_message_bytes,
+        results=results,
+        progress_interval_s=settings.checkpoint_interval_s,
+    )
+    fields.update(vod=wiring.vod_stats(), counts=report.counts, parts=report.parts)
+    if publisher.error is not None:
+        logs.error("results could not be published", error=str(publisher.error), **fields)
+        envelope.publish_failed(publisher.error)
+    fields.update(published=report.published, durationMs=_ms_since(started))
+    logs.log(summary_level(report.counts), "cancel request handled", **fields)
+    return envelope.reply(whole_document(results, envelope.ids), published=report.published)
+
+
+def _run_job(job: ManifestJob, envelope: Envelope, wiring: Wiring, fields: dict[str, Any], started: float) -> Any:
+    """A manifest request: this invocation's share of it (lib.job), the parts published as they were made."""
+    try:
+        report = job.run()
+    except Exception as error:  # results not published, or a manifest not readable now: FC runs the event again
+        logs.error("manifest request failed; failing so FC retries", error=str(error), **fields)
+        raise
+    fields.update(vod=wiring.vod_stats(), counts=report.counts, parts=report.parts, final=report.final)
+    fields.update(report.extra, durationMs=_ms_since(started))
+    if report.final:
+        logs.log(summary_level(report.counts), "cancel request handled", **fields)
+    else:
+        logs.info("cancel request continues", **fields)
+    return envelope.reply(summary_document(job.ids, report.counts, report.parts, final=report.final), published=True)
 
 
 def _refuse(
@@ -86,17 +124,6 @@ def _refuse(
     answer = envelope.reject(refusal, wiring)
     logs.warning("request rejected", code=refusal.code, detail=refusal.message, **fields)
     return answer
-
-
-def _publish(parts: ResultsParts, envelope: Envelope, wiring: Wiring, fields: dict[str, Any]) -> bool:
-    """Publish the results part by part; on failure the envelope decides (raise for a retry, or answer)."""
-    try:
-        wiring.publish(parts)
-    except Exception as error:  # NotifyError or an SDK surprise: the results topic has not been told
-        logs.error("results could not be published", error=str(error), **fields)
-        envelope.publish_failed(error)
-        return False
-    return True
 
 
 def summary_level(counts: dict[str, int]) -> str:

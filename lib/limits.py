@@ -8,18 +8,23 @@ tables use these names. Pure constants: importing this costs nothing.
 from __future__ import annotations
 
 __all__ = [
+    "CHECKPOINT_INTERVAL_S",
+    "CHECKPOINT_PREFIX",
+    "CONTINUATION_MARGIN_S",
     "DEADLINE_MARGIN_S",
     "DEFAULT_FUNCTION_TIMEOUT_S",
     "FC_REGION",
     "ITEM_EXCERPT_CHARS",
     "MANIFEST_CHUNK_BYTES",
     "MAX_BATCH_ITEMS",
+    "MAX_CONTINUATIONS",
     "MAX_ERROR_MESSAGE_CHARS",
     "MAX_FAILURE_CODE_CHARS",
     "MAX_FAILURE_MESSAGE_CHARS",
     "MAX_IDEMPOTENCY_KEY_CHARS",
     "MAX_JOB_ID_CHARS",
     "MAX_JSON_MANIFEST_BYTES",
+    "MAX_LINE_BYTES",
     "MAX_MANIFEST_BYTES",
     "MAX_QUERY_CHARS",
     "MAX_REQUEST_BYTES",
@@ -70,15 +75,32 @@ VOD_READ_TIMEOUT_MS = 10000
 DEADLINE_MARGIN_S = 2.0
 """Seconds kept free before the function's timeout: no VOD call starts inside it, so the results get published."""
 
+# -- manifests that outlast an invocation (environment variables) ------------------------------------------------
+CHECKPOINT_PREFIX = "cancel-checkpoints/"
+"""Where a manifest request's checkpoint is kept, in the manifest bucket: outside the OSS trigger's prefix, so
+writing a checkpoint never invokes the function."""
+CHECKPOINT_INTERVAL_S = 5.0
+"""How often a manifest request publishes what it has, writes its checkpoint and logs its progress."""
+CONTINUATION_MARGIN_S = 5.0
+"""Seconds before the deadline margin at which a manifest request stops sending batches, so the invocation can
+publish, write its checkpoint and start the next one (or report what is left) before FC's timeout. At most a
+quarter of the invocation's working time, so that a short function timeout still makes progress."""
+MAX_CONTINUATIONS = 200
+"""Most invocations one manifest may continue in, after the first; what is left past it is reported Failed."""
+
 # -- fixed: items ----------------------------------------------------------------------------------------------------
 MAX_URL_CHARS = 2048
 MAX_JOB_ID_CHARS = 64
 MAX_IDEMPOTENCY_KEY_CHARS = 256
 """Idempotency-Key header: bounded because it becomes the dedupe key echoed in every results message."""
-MAX_JSON_MANIFEST_BYTES = 32 * MIB
-"""A JSON manifest is parsed whole (a text one is streamed), so it has a lower bound than MAX_MANIFEST_BYTES."""
+MAX_JSON_MANIFEST_BYTES = 8 * MIB
+"""A JSON manifest is parsed whole (a text one is streamed), so it has a lower bound than MAX_MANIFEST_BYTES: the
+parsed document of one this size stays well inside a 128 MB instance. Bigger lists go one item per line."""
 MANIFEST_CHUNK_BYTES = 64 * 1024
 """Bytes read from OSS at a time while streaming a manifest."""
+MAX_LINE_BYTES = 16 * 1024
+"""The longest manifest line read: no valid item comes near it (a URL is at most MAX_URL_CHARS characters), and a
+file with no line breaks must not be held whole to find that out."""
 
 # -- fixed: VOD API --------------------------------------------------------------------------------------------------
 MAX_BATCH_ITEMS = 10

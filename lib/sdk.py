@@ -19,7 +19,7 @@ import importlib
 import sys
 import threading
 
-__all__ = ["MNS", "OSS", "VOD", "load"]
+__all__ = ["FC", "MNS", "OSS", "VOD", "load"]
 
 VOD = ("alibabacloud_tea_openapi.models", "alibabacloud_vod20170321.client", "alibabacloud_vod20170321.models",
        "darabonba.runtime")  # fmt: skip
@@ -27,7 +27,10 @@ VOD = ("alibabacloud_tea_openapi.models", "alibabacloud_vod20170321.client", "al
 MNS = ("mns.account", "mns.topic", "mns.mns_exception")
 """What publishing results needs (lib.clients, lib.notify)."""
 OSS = ("alibabacloud_oss_v2",)
-"""What reading a manifest needs (lib.clients, lib.manifest)."""
+"""What reading a manifest and keeping its checkpoint need (lib.clients, lib.objects)."""
+FC = ("alibabacloud_tea_openapi.models", "alibabacloud_fc20230330.client", "alibabacloud_fc20230330.models",
+      "darabonba.runtime")  # fmt: skip
+"""What starting a continuation needs (lib.clients, lib.continuation): only when a manifest outlasts an invocation."""
 
 _lock = threading.Lock()
 

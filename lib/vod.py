@@ -46,6 +46,9 @@ INITIAL_IN_FLIGHT = 8
 
 _NOT_ATTEMPTED = "not attempted: the invocation deadline was reached before this batch could be sent"
 _NO_ANSWER = "no answer from VOD before the invocation deadline; these items may or may not have been cancelled"
+_GAP = "no outcome was recorded for this item (a bug); retry it"
+
+_Done = tuple[Batch, list[ItemOutcome]]
 
 
 @dataclass(frozen=True)
@@ -147,19 +150,31 @@ class Canceller:
         ``context.function.timeout``). Items not settled by then are FAILED ``DeadlineExceeded``; no item is ever
         left without an outcome.
         """
+        for _, outcomes in self.stream(iter_batches(request), deadline):
+            self._record(results, outcomes)
+        self._fill_gaps(request, results)
+        return self.stats
+
+    def stream(self, batches: Iterable[Batch], deadline: float) -> Iterator[tuple[Batch, list[ItemOutcome]]]:
+        """Each batch with exactly one outcome per item, as batches finish (not in order), by ``deadline`` minus
+        the margin.
+
+        ``batches`` is pulled only as workers free up, so its producer may stop early (an invocation that
+        continues in another ends its batches before the deadline). Batches that cannot be sent before the cutoff
+        are FAILED ``DeadlineExceeded``.
+        """
         started = self._clock()
         cutoff = deadline - self.options.safety_margin_s
-        batches = iter_batches(request)
+        batches = iter(batches)
         head = list(itertools.islice(batches, 2))
         workers = max(1, self.options.max_workers)
         pool = _InlineExecutor() if len(head) == 1 else ThreadPoolExecutor(workers, thread_name_prefix="vod")
         try:
-            self._run_all(pool, itertools.chain(head, batches), results, cutoff)
+            for batch, outcomes in self._run_all(pool, itertools.chain(head, batches), cutoff):
+                yield batch, self._exactly_once(batch, outcomes)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             self.stats.elapsed_s += self._clock() - started
-        self._fill_gaps(request, results)
-        return self.stats
 
     def in_flight_target(self) -> int:
         """How many batches to keep in flight: enough to use the cancel quota at the latency seen so far.
@@ -176,25 +191,31 @@ class Canceller:
         return max(2, min(workers, needed))
 
     # -- orchestration ------------------------------------------------------------------------------------
-    def _run_all(self, pool: Executor, batches: Iterator[Batch], results: Results, cutoff: float) -> None:
-        """Submit every batch while there is time, keeping the in-flight target; collect until the cutoff."""
+    def _run_all(self, pool: Executor, batches: Iterator[Batch], cutoff: float) -> Iterator[_Done]:
+        """Submit every batch while there is time, keeping the in-flight target; yield each as it finishes."""
         workers = max(1, self.options.max_workers)
         in_flight: dict[Future[list[ItemOutcome]], Batch] = {}
         for batch in batches:
             self.stats.batches += 1
             if self._clock() >= cutoff - self.options.retry.min_attempt_s:
-                self._record(results, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED))
+                yield batch, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED)
                 continue
-            while len(in_flight) >= self._submit_limit(workers) and self._collect(in_flight, results, cutoff):
-                pass
+            while len(in_flight) >= self._submit_limit(workers):
+                done = self._collect(in_flight, cutoff)
+                if not done:
+                    break
+                yield from done
             if len(in_flight) >= self._submit_limit(workers):  # nothing finished by the cutoff: stop sending
-                self._record(results, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED))
+                yield batch, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED)
                 continue
             in_flight[pool.submit(self._run_batch, batch, cutoff)] = batch
-        while in_flight and self._collect(in_flight, results, cutoff):
-            pass
+        while in_flight:
+            done = self._collect(in_flight, cutoff)
+            if not done:
+                break
+            yield from done
         for batch in in_flight.values():
-            self._record(results, failed_outcomes(batch, "DeadlineExceeded", _NO_ANSWER))
+            yield batch, failed_outcomes(batch, "DeadlineExceeded", _NO_ANSWER)
 
     def _submit_limit(self, workers: int) -> int:
         """Batches submitted at once: the target plus one queued (no idle gap while the caller hands out the next);
@@ -206,21 +227,20 @@ class Canceller:
         previous = self._batch_s
         self._batch_s = seconds if previous is None else 0.8 * previous + 0.2 * seconds
 
-    def _collect(self, in_flight: dict[Future[list[ItemOutcome]], Batch], results: Results, cutoff: float) -> bool:
-        """Record whatever finishes next; False if nothing finished before the cutoff (plus a short grace)."""
+    def _collect(self, in_flight: dict[Future[list[ItemOutcome]], Batch], cutoff: float) -> list[_Done]:
+        """Whatever finishes next; empty if nothing finished before the cutoff (plus a short grace)."""
         grace = self.options.safety_margin_s / 4
         timeout = max(0.0, cutoff + grace - self._clock())
         done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-        if not done:
-            return False
+        finished = []
         for future in done:
             batch = in_flight.pop(future)
             try:
                 decisions = future.result()
             except Exception as exc:  # _run_batch already guards; belt and braces
                 decisions = failed_outcomes(batch, "InternalError", scrub(f"{type(exc).__name__}: {exc}"))
-            self._record(results, decisions)
-        return True
+            finished.append((batch, decisions))
+        return finished
 
     # -- one batch ----------------------------------------------------------------------------------------
     def _run_batch(self, batch: Batch, cutoff: float) -> list[ItemOutcome]:
@@ -266,6 +286,23 @@ class Canceller:
         raise AssertionError("unreachable")
 
     # -- results ------------------------------------------------------------------------------------------
+    def _exactly_once(self, batch: Batch, outcomes: list[ItemOutcome]) -> list[ItemOutcome]:
+        """The batch's outcomes, one per item: a second is dropped and a missing one is FAILED (both are bugs,
+        counted in the stats; an item is never dropped)."""
+        wanted = set(batch.items)
+        kept: list[ItemOutcome] = []
+        for outcome in outcomes:
+            if outcome.item in wanted:
+                wanted.discard(outcome.item)
+                kept.append(outcome)
+            else:
+                self.stats.duplicate_outcomes += 1
+        if wanted:
+            self.stats.gaps_filled += len(wanted)
+            missing = [item for item in batch.items if item in wanted]
+            kept.extend(failed_outcomes(batch, "InternalError", _GAP, missing))
+        return kept
+
     def _record(self, results: Results, outcomes: Iterable[ItemOutcome]) -> None:
         for outcome in outcomes:
             try:
@@ -275,6 +312,4 @@ class Canceller:
 
     def _fill_gaps(self, request: CancelRequest, results: Results) -> None:
         """Every item must end with exactly one outcome: a gap is a bug, reported as FAILED, never dropped."""
-        self.stats.gaps_filled += results.fail_missing(
-            request, code="InternalError", message="no outcome was recorded for this item (a bug); retry it"
-        )
+        self.stats.gaps_filled += results.fail_missing(request, code="InternalError", message=_GAP)

@@ -8,6 +8,7 @@ is what production and the tests use alike.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -20,6 +21,9 @@ from lib.limits import MIN_PUBLISH_WINDOW_S
 from lib.request import CancelRequest, parse_cancel_request
 
 if TYPE_CHECKING:
+    from lib.documents import DocumentIds
+    from lib.handoff import Handoff
+    from lib.job import JobContext, ManifestJob
     from lib.manifest import OssObjectRef
     from lib.vod import Canceller
 
@@ -52,6 +56,18 @@ class Wiring:
     def __init__(self, context: Any, *, deadline: float) -> None:
         self._context = context
         self.deadline = deadline
+        self._canceller: Canceller | None = None
+
+    @property
+    def request_id(self) -> str:
+        """This invocation's FC request id."""
+        return str(getattr(self._context, "request_id", "") or "")
+
+    @property
+    def function_name(self) -> str:
+        """This function's name, for invoking it again (a continuation)."""
+        function = getattr(self._context, "function", None)
+        return str(getattr(function, "name", "") or os.environ.get("FC_FUNCTION_NAME", ""))
 
     @cached_property
     def settings(self) -> Settings:
@@ -68,11 +84,43 @@ class Wiring:
             payload, max_items=self.settings.max_request_items, max_bytes=self.settings.max_request_bytes
         )
 
-    def from_manifests(self, manifests: Sequence[OssObjectRef]) -> CancelRequest:
-        from lib.manifest import read_manifests
+    def from_manifests(self, manifests: Sequence[OssObjectRef], ids: DocumentIds) -> ManifestJob:
+        from lib.job import ManifestJob
 
-        client = clients.oss_client(self.settings, self.credentials)
-        return read_manifests(client, manifests, max_bytes=self.settings.max_manifest_bytes)
+        return ManifestJob.start(self._job_context(), manifests, ids)
+
+    def from_continuation(self, bucket: str, checkpoint: str, dedupe_key: str, handoff: Handoff) -> ManifestJob:
+        from lib.job import ManifestJob
+
+        return ManifestJob.resume(self._job_context(), bucket, checkpoint, dedupe_key, handoff)
+
+    def _job_context(self) -> JobContext:
+        from lib.job import JobContext
+        from lib.objects import OssObjects
+
+        return JobContext(
+            objects=OssObjects(clients.oss_client(self.settings, self.credentials)),
+            request_id=self.request_id,
+            deadline=self.deadline,
+            settings=self.settings,
+            publish=self.publish,
+            engine=self.canceller,
+            continue_with=self._continue_with,
+            prepare_continuation=self._prepare_continuation,
+        )
+
+    def _prepare_continuation(self) -> None:
+        from lib.continuation import prepare_continuation
+
+        try:
+            prepare_continuation(self.settings, self.credentials)
+        except Exception as error:  # start_continuation meets it again and reports it
+            logs.warning("the FC client could not be prepared", error=str(error))
+
+    def _continue_with(self, event: bytes, cutoff: float) -> str:
+        from lib.continuation import start_continuation
+
+        return start_continuation(self.settings, self.credentials, self.function_name, event, cutoff=cutoff)
 
     def check_trigger_topic(self, topic_name: str) -> None:
         if topic_name == self.settings.notify_topic:
@@ -83,7 +131,14 @@ class Wiring:
             )
 
     def canceller(self) -> Canceller:
-        return canceller_from_settings(self.settings, self.credentials)
+        """The invocation's canceller, built on first use (its stats are the invocation's VOD calls)."""
+        if self._canceller is None:
+            self._canceller = canceller_from_settings(self.settings, self.credentials)
+        return self._canceller
+
+    def vod_stats(self) -> dict[str, object] | None:
+        """What the canceller did, when one was built."""
+        return self._canceller.stats.as_dict() if self._canceller is not None else None
 
     def publish(self, documents: Iterable[tuple[str, str]]) -> None:
         """Publish to the results topic; it always gets a few seconds, even when the cancel work used the deadline."""

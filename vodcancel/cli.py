@@ -134,7 +134,10 @@ def _finish(ctx: Context, results: RequestResults, out: Path | None) -> int:
     ctx.out.print(render.summary_table(results))
     for line in render.request_lines(results):
         ctx.out.print(line, soft_wrap=True, highlight=False)
-    return EXIT_FAILED_ITEMS if results.counts.get("Failed") else 0
+    unread = results.head.get("Error")
+    if isinstance(unread, dict) and not ctx.as_json:  # the rest of the manifest has no outcome: send it again
+        print(f"not read to the end: {unread.get('Code')}: {unread.get('Message')}", file=sys.stderr)
+    return EXIT_FAILED_ITEMS if results.counts.get("Failed") or isinstance(unread, dict) else 0
 
 
 def _follow(ctx: Context, key: str | None, queue: str, timeout: float) -> RequestResults:

@@ -28,7 +28,10 @@ def results_document(results: RequestResults) -> dict[str, Any]:
     }
     if results.rejection is not None:
         return {**document, "Error": results.rejection["Error"]}
-    return {**document, "Counts": results.counts, "Items": [_row(item) for item in results.items()]}
+    document.update(Counts=results.counts, Items=[_row(item) for item in results.items()])
+    if isinstance(head.get("Error"), dict):  # the manifest could not be read to its end
+        document["Error"] = head["Error"]
+    return document
 
 
 def check_out_path(path: Path | None) -> None:

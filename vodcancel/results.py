@@ -1,9 +1,11 @@
 """Assembling results documents into one answer per request (pure: no I/O).
 
-Every request ends in one or more JSON documents on the results topic, all with the same ``DedupeKey``; a
-redelivered trigger event may publish the whole set again under another ``RequestId``. A set is complete when
-parts 1..``PartCount`` are in, or, for producers that stream parts, parts 1..N where part N says ``Final: true``.
-A document with ``Error`` instead of outcomes is a rejected request: complete at once.
+Every request ends in one or more JSON documents on the results topic, all with the same ``DedupeKey``; parts are
+published as the request goes (a manifest's across several invocations, all under its first ``RequestId``), and a
+redelivered HTTP or MNS request may publish the whole set again under another ``RequestId``. A set is complete
+when parts 1..N are in and part N says ``Final: true`` (it also carries ``PartCount`` N and the totals; every part
+carries the running ``Counts``). A copy of a part already in is dropped. A document with ``Error`` and no ``Part``
+is a rejected request: complete at once; a final part with ``Error`` says the rest of the manifest could not be read.
 """
 
 from __future__ import annotations
@@ -88,6 +90,14 @@ class RequestRun:
         return next((count for part in self.parts.values() if (count := _int(part.get("PartCount")))), None)
 
     @property
+    def contiguous(self) -> int:
+        """The highest N with parts 1..N all in."""
+        number = 0
+        while number + 1 in self.parts:
+            number += 1
+        return number
+
+    @property
     def complete(self) -> bool:
         last = self.last_part
         return last is not None and all(number in self.parts for number in range(1, last + 1))
@@ -106,7 +116,7 @@ class RequestResults:
 
     def add(self, document: dict[str, Any]) -> bool:
         """Take one results document of this request; False when nothing new was learnt."""
-        if isinstance(document.get("Error"), dict):
+        if isinstance(document.get("Error"), dict) and "Part" not in document:
             if self.rejection is not None:
                 return False
             self.rejection = document
@@ -142,7 +152,10 @@ class RequestResults:
 
     @property
     def total(self) -> int | None:
-        """Items requested, once a part tells it."""
+        """Items requested, once the final part tells it (the others carry running counts)."""
+        run = self.best_run()
+        if self.rejection is not None or run is None or run.last_part not in run.parts:
+            return None
         return _int(self.counts.get("Requested"))
 
     def items(self) -> list[ItemResult]:
@@ -151,8 +164,12 @@ class RequestResults:
 
     @property
     def done(self) -> int:
-        """Items whose outcome has arrived."""
-        return len(self.items())
+        """Items whose outcome has arrived: the running count of the last part with none missing before it."""
+        run = self.best_run()
+        if run is None or not run.contiguous:
+            return 0
+        counts = run.parts[run.contiguous].get("Counts")
+        return _int(counts.get("Requested") if isinstance(counts, dict) else None) or 0
 
 
 class Assembler:

@@ -1,4 +1,5 @@
-"""Trigger envelopes: one per door (HTTP, MNS topic, OSS), each owning its transport both ways.
+"""Trigger envelopes: one per door (HTTP, MNS topic, OSS, and the function's own continuations), each owning its
+transport both ways.
 
 FC hands a Python handler the event as bytes with no type tag, so :func:`open_envelope` parses it once and
 recognises the door by its keys, most specific first; anything that is not a known envelope is an MNS STREAM body
@@ -13,12 +14,14 @@ import json
 from typing import Any
 
 from lib.envelopes.base import Envelope, EventEnvelope, Publisher, RequestReader, Source
+from lib.envelopes.continuation import ContinuationEnvelope, is_continuation
 from lib.envelopes.http import HttpEnvelope
 from lib.envelopes.mns import MnsEnvelope, is_json_notification, is_stream_with_attributes
 from lib.envelopes.oss import OssEnvelope
 from lib.manifest import OssObjectRef
 
 __all__ = [
+    "ContinuationEnvelope",
     "Envelope",
     "EventEnvelope",
     "HttpEnvelope",
@@ -57,6 +60,8 @@ def open_envelope(event: bytes | str, *, fc_request_id: str) -> Envelope:
         return MnsEnvelope.from_stream(raw, fc_request_id=fc_request_id)
     if "events" in document:
         return OssEnvelope.from_event(document, fc_request_id=fc_request_id)
+    if is_continuation(document):
+        return ContinuationEnvelope.from_event(document, fc_request_id=fc_request_id)
     if _is_http_event(document):
         return HttpEnvelope.from_event(document, fc_request_id=fc_request_id)
     if is_json_notification(document):

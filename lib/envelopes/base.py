@@ -19,6 +19,8 @@ from lib.errors import BadRequestError, ConfigurationError
 from lib.request import CancelRequest
 
 if TYPE_CHECKING:
+    from lib.handoff import Handoff
+    from lib.job import ManifestJob
     from lib.manifest import OssObjectRef
 
 __all__ = ["Envelope", "EventEnvelope", "Publisher", "RequestReader", "Source"]
@@ -27,11 +29,14 @@ Source = Literal["oss", "mns", "http"]
 
 
 class RequestReader(Protocol):
-    """Turns what an envelope carries into a CancelRequest, with the configured limits."""
+    """Turns what an envelope carries into a request: a CancelRequest held in memory (HTTP, MNS), or the job of a
+    manifest request, read from OSS as it goes (lib.job)."""
 
     def from_payload(self, payload: bytes) -> CancelRequest: ...
 
-    def from_manifests(self, manifests: Sequence[OssObjectRef]) -> CancelRequest: ...
+    def from_manifests(self, manifests: Sequence[OssObjectRef], ids: DocumentIds) -> ManifestJob: ...
+
+    def from_continuation(self, bucket: str, checkpoint: str, dedupe_key: str, handoff: Handoff) -> ManifestJob: ...
 
     def check_trigger_topic(self, topic_name: str) -> None:
         """ConfigurationError when ``topic_name`` is the results topic (the function would trigger itself)."""
@@ -61,7 +66,7 @@ class Envelope(ABC):
     def log_fields(self) -> dict[str, Any]:
         return {"source": self.source, "envelope": self.shape, "dedupeKey": self.dedupe_key}
 
-    def read_request(self, reader: RequestReader) -> CancelRequest:
+    def read_request(self, reader: RequestReader) -> CancelRequest | ManifestJob:
         """The cancel request this event carries. BadRequestError: the envelope or its request is invalid;
         EventIgnored: the event names nothing to cancel."""
         if self.problem is not None:
@@ -69,7 +74,7 @@ class Envelope(ABC):
         return self._read(reader)
 
     @abstractmethod
-    def _read(self, reader: RequestReader) -> CancelRequest: ...
+    def _read(self, reader: RequestReader) -> CancelRequest | ManifestJob: ...
 
     @abstractmethod
     def reject(self, error: BadRequestError, publisher: Publisher) -> Any:

@@ -1,26 +1,35 @@
 """The OSS door: ``ObjectCreated`` events naming manifests in, their results (or rejection) published.
 
-One delivery may carry several records; every created object in it whose key ends in ``.txt`` or ``.json`` (any
-case) is read as a manifest, once (the same bucket, key and eTag twice is one object), and the delivery is named by
-those objects, in any order. The trigger fires for every object under its prefix, so other objects (a folder marker
-``cancel-requests/``, a ``.csv``, anything another tool writes there) are ignored, with a log line saying why: a
-delivery with no manifest at all is answered with nothing, neither published nor raised. The function itself never
-writes to OSS, so ignoring an object cannot set off another event.
+One delivery may carry several records (all from the trigger's one bucket); every created object in it whose key
+ends in ``.txt`` or ``.json`` (any case) is read as a manifest, once (the same bucket, key and eTag twice is one
+object), and the delivery is named by those objects, in any order. The trigger fires for every object under its
+prefix, so other objects (a folder marker ``cancel-requests/``, a ``.csv``, anything another tool writes there) are
+ignored, with a log line saying why: a delivery with no manifest at all is answered with nothing, neither published
+nor raised. The function writes to OSS only under its checkpoint prefix, outside the trigger's, and never a
+``.txt``/``.json`` key: ignoring an object cannot set off another event. A bucket name OSS cannot have is refused
+here, before any SDK call.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lib.envelopes.base import EventEnvelope, RequestReader, Source
 from lib.errors import BadRequestError, EventIgnored, excerpt
 from lib.manifest import OssObjectRef
-from lib.request import CancelRequest
 
-__all__ = ["MANIFEST_SUFFIXES", "OssEnvelope", "is_manifest"]
+if TYPE_CHECKING:
+    from lib.job import ManifestJob
+
+__all__ = ["MANIFEST_SUFFIXES", "OssEnvelope", "is_bucket_name", "is_manifest"]
+
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+"""OSS bucket naming: 3-63 characters of lowercase letters, digits and hyphens, starting and ending with a letter or
+a digit. The SDK refuses any other name before sending a request, the same way every time."""
 
 MANIFEST_SUFFIXES = (".txt", ".json")
 """The keys read as manifests: text (one item per line) or JSON, as the README documents."""
@@ -28,6 +37,10 @@ MANIFEST_SUFFIXES = (".txt", ".json")
 
 def is_manifest(key: str) -> bool:
     return key.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def is_bucket_name(name: str) -> bool:
+    return _BUCKET_NAME.fullmatch(name) is not None
 
 
 def _created_object(record: Any, index: int) -> OssObjectRef | None:
@@ -46,6 +59,10 @@ def _created_object(record: Any, index: int) -> OssObjectRef | None:
     key = obj.get("key") if isinstance(obj, dict) else None
     if not isinstance(bucket_name, str) or not bucket_name:
         raise BadRequestError("InvalidEvent", f"OSS event events[{index}] has no oss.bucket.name")
+    if not is_bucket_name(bucket_name):
+        raise BadRequestError(
+            "InvalidEvent", f"OSS event events[{index}]: {excerpt(bucket_name, 80)} is not a valid OSS bucket name"
+        )
     if not isinstance(key, str) or not key or not isinstance(obj, dict):
         raise BadRequestError("InvalidEvent", f"OSS event events[{index}] has no oss.object.key")
     etag, size = obj.get("eTag"), obj.get("size")
@@ -110,10 +127,12 @@ class OssEnvelope(EventEnvelope):
             fields["ignoredObjects"] = [excerpt(key, 100) for key in self.ignored[:10]]
         return fields
 
-    def _read(self, reader: RequestReader) -> CancelRequest:
+    def _read(self, reader: RequestReader) -> ManifestJob:
         if not self.manifests:
             keys = ", ".join(excerpt(key, 100) for key in self.ignored[:3])
             raise EventIgnored(
                 f"no manifest among the created objects ({keys}): a manifest's key ends in .txt or .json"
             )
-        return reader.from_manifests(self.manifests)
+        if len({ref.bucket for ref in self.manifests}) > 1:
+            raise BadRequestError("InvalidEvent", "OSS event names manifests in more than one bucket")
+        return reader.from_manifests(self.manifests, self.ids)

@@ -52,7 +52,7 @@ STS_TTL_SECONDS = 36 * 3600
 """FC's role credentials are "valid for 36 hours"."""
 MNS_BACKOFF_RETRIES = 3
 MNS_EXPONENTIAL_RETRIES = 176
-_PASSTHROUGH_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+_PASSTHROUGH_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 _GENERATIONS = itertools.count(1)
 
 
@@ -310,12 +310,13 @@ class FcBackend(BaseBackend):
     def _endpoint_env(self) -> dict[str, str]:
         return {f"{service.upper()}_ENDPOINT": url for service, url in self._endpoints().items()}
 
-    def _instance_env(self, instance_id: str, credentials: Any) -> tuple[dict[str, str], list[str]]:
+    def _instance_env(self, instance_id: str, credentials: Any, tmp_dir: Path) -> tuple[dict[str, str], list[str]]:
         """The instance's environment and the first entries of its ``sys.path``."""
         env = {key: os.environ[key] for key in _PASSTHROUGH_ENV if key in os.environ}
         env.update(
             PATH=instance_path(self.code_mode),
             HOME=str(self._tmp / "home"),
+            TMPDIR=str(tmp_dir),
             FC_REGION=self.region,
             FC_ACCOUNT_ID=self.account_id,
             FC_FUNCTION_NAME=self.function_name,
@@ -336,10 +337,17 @@ class FcBackend(BaseBackend):
     def _start_instance(self) -> Instance:
         instance_id = f"c-{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(6)}"
         credentials = self._issue_role_token()
-        env, sys_path = self._instance_env(instance_id, credentials)
+        tmp_dir = self._tmp / "instances" / instance_id / "tmp"  # each instance its own /tmp, as on FC
+        tmp_dir.mkdir(parents=True)
+        env, sys_path = self._instance_env(instance_id, credentials, tmp_dir)
         code = self.code
         spec = InstanceSpec(
-            env=env, code_dir=code.directory, log_dir=self._tmp, python=code.command(), sys_path=sys_path
+            env=env,
+            code_dir=code.directory,
+            log_dir=self._tmp,
+            python=code.command(),
+            sys_path=sys_path,
+            tmp_dir=tmp_dir.parent,
         )
         instance = Instance(instance_id, spec)
         instance.credentials = credentials

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -45,6 +46,7 @@ class InstanceSpec:
     log_dir: Path
     python: list[str]  # the executable and its options, e.g. [".../python3.10", "-I", "-S", "-u"]
     sys_path: list[str]  # put first on the worker's sys.path
+    tmp_dir: Path | None = None  # the instance's own writable directory (its TMPDIR), removed with it
 
 
 class Instance:
@@ -146,6 +148,8 @@ class Instance:
             self.process.wait(timeout=5)
         with contextlib.suppress(OSError):
             self._stderr_path.unlink()
+        if self.spec.tmp_dir is not None:
+            shutil.rmtree(self.spec.tmp_dir, ignore_errors=True)
 
 
 def _read_text(path: Path) -> str:

@@ -132,6 +132,30 @@ def _flush_c_stdio() -> None:
         pass
 
 
+def _reset_peak_memory() -> None:
+    """Start this invocation's peak RSS from the current RSS (Linux ≥ 4.0: ``5`` in ``clear_refs``), so each
+    invocation reports its own peak, as FC's "max memory used" does, not the instance's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:  # not Linux, or not allowed: the instance's peak is reported instead
+        pass
+
+
+def _peak_memory_mb() -> float:
+    """The peak RSS of this process's own memory (``VmHWM``). ``ru_maxrss`` is not used where VmHWM exists: Linux
+    carries the parent's high-water mark across fork and exec into it, so a worker started by a large process would
+    report that process's size."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Worker:
     def __init__(self, handler_spec: str) -> None:
         self.handler_spec = handler_spec
@@ -154,6 +178,7 @@ class Worker:
         os.dup2(log_fd, 2)
         os.close(log_fd)
         _current.request_id = meta["context"]["request_id"]
+        _reset_peak_memory()
         cold_start = self.handler is None
         started = time.monotonic()
         reply: dict[str, Any] = {"cold_start": cold_start}
@@ -176,7 +201,7 @@ class Worker:
             os.close(saved[1])
             _current.request_id = ""
         reply["duration_ms"] = (time.monotonic() - started) * 1000
-        reply["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        reply["max_memory_mb"] = _peak_memory_mb()
         return reply, payload
 
 

@@ -9,6 +9,7 @@ HTTP replies, and the VOD backend's job states and call log. Nothing of the SDKs
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -197,10 +198,11 @@ def published(cloud: LocalCloud, topic: str = RESULTS_TOPIC) -> list[Published]:
 
 
 def merged(documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The parts of one results document joined back into one (lists concatenated in part order)."""
+    """The parts of one results document joined back into one (lists concatenated in part order; the head, with
+    the totals, from the final part)."""
     parts = sorted(documents, key=lambda document: document["Part"])
     assert parts, "no results document"
-    whole = {key: value for key, value in parts[0].items() if key not in LISTS}
+    whole = {key: value for key, value in parts[-1].items() if key not in LISTS}
     for name in LISTS:
         whole[name] = [entry for part in parts for entry in part[name]]
     return whole
@@ -359,14 +361,16 @@ def assert_vod_batches_valid(cloud: LocalCloud) -> None:
 
 
 def assert_part_invariants(messages: list[Published]) -> dict[str, Any]:
-    """Parts of one result: same RequestId/Counts, numbered 1..n, each ≤ 64 KB; returns the merged document."""
-    documents = [message.document for message in messages]
-    count = documents[0]["PartCount"]
-    assert sorted(document["Part"] for document in documents) == list(range(1, count + 1))
+    """Parts of one result: same RequestId and DedupeKey, numbered 1..n, only part n final (with PartCount n),
+    running counts that only grow, each ≤ 64 KB; returns the merged document."""
+    documents = sorted((message.document for message in messages), key=lambda document: document["Part"])
+    count = len(documents)
+    assert [document["Part"] for document in documents] == list(range(1, count + 1))
+    assert [document["Final"] for document in documents] == [False] * (count - 1) + [True]
+    assert documents[-1]["PartCount"] == count and all("PartCount" not in d for d in documents[:-1])
     assert {document["RequestId"] for document in documents} == {documents[0]["RequestId"]}
-    assert {json.dumps(document["Counts"], sort_keys=True) for document in documents} == {
-        json.dumps(documents[0]["Counts"], sort_keys=True)
-    }
+    for earlier, later in itertools.pairwise(documents):
+        assert all(earlier["Counts"][name] <= later["Counts"][name] for name in earlier["Counts"])
     assert {document["DedupeKey"] for document in documents} == {documents[0]["DedupeKey"]}
     for message in messages:
         assert message.size <= MAX_MESSAGE_BYTES, message.size

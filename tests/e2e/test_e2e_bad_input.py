@@ -251,6 +251,23 @@ def test_oss_event_for_a_missing_manifest_is_rejected(cloud: LocalCloud) -> None
     assert cloud.vod.call_count() == 0
 
 
+@pytest.mark.parametrize("bucket", ["Bad_Bucket!", "vod-cancel-manifests-that-does-not-exist"])
+def test_oss_event_for_a_bucket_that_cannot_be_read_is_reported_once_not_retried(cloud: LocalCloud, bucket: str):
+    """A bucket name OSS cannot have (the SDK refuses it before any request, the same way every time) or a bucket
+    that does not exist: one rejection on the results topic and one attempt — FC's async retry is not set off."""
+    # GIVEN the sample OSS event naming that bucket
+    event = json.loads((EVENTS / "oss-manifest.json").read_text())
+    event["events"][0]["oss"]["bucket"]["name"] = bucket
+    # WHEN OSS delivers it asynchronously, as the trigger does
+    cloud.fc.deliver_event(cloud.fc.function_arn, json.dumps(event).encode(), source="oss")
+    message = only_result(cloud)
+    # THEN one attempt, which returned, and one rejection that names the bucket
+    assert [(r.status, r.attempt) for r in invocations(cloud)] == [("succeeded", 1)]
+    assert message.tag == "rejected" and message.document["Error"]["Code"] in ("InvalidEvent", "ManifestNotFound")
+    assert bucket in message.document["Error"]["Message"]
+    assert cloud.vod.call_count() == 0
+
+
 def test_oss_event_without_an_object_created_record_is_rejected(cloud: LocalCloud) -> None:
     """An OSS event that creates no object (e.g. a delete) is rejected as UnsupportedEvent."""
     # GIVEN the sample OSS event turned into a delete

@@ -107,7 +107,8 @@ def test_a_call_the_policy_refuses_is_named_in_the_functions_log(cloud: LocalClo
 
 
 def test_every_grant_of_the_policy_is_needed_by_some_trigger_shape(cloud: LocalCloud) -> None:
-    """Run every door and FC's own use of the role; every granted (action, resource) pair is used, none refused."""
+    """Run every door, a manifest that continues in another invocation, and FC's own use of the role; every granted
+    (action, resource) pair is used, none refused."""
     before = cloud.ram.evaluations()
     # GIVEN pending, started and unknown jobs named by ID and by URL (URLs make the function ask GetURLUploadInfos)
     # WHEN they arrive as an OSS manifest, an MNS JSON message, an HTTP request and an MNS STREAM message
@@ -125,6 +126,14 @@ def test_every_grant_of_the_policy_is_needed_by_some_trigger_shape(cloud: LocalC
     settle(cloud, invocations=len(invocations(cloud)) + 1)
     assert len(cloud.mns.published(FAILURES_TOPIC)) == 1, invocation_logs(cloud)
     cloud.faults.clear()
+    # ... and a manifest that outlasts its invocation: its checkpoint, and FC's InvokeFunction to continue it
+    cloud.fc.set_timeout(4)
+    cloud.fc.set_env(DEADLINE_MARGIN_S="0.5", VOD_CANCEL_QPS="20")
+    cloud.vod.quotas["CancelUrlUploadJobs"] = 20
+    before_manifest = len(invocations(cloud))
+    put_manifest(cloud, f"{MANIFEST_PREFIX}continues.txt", "\n".join(f"gone-{index:04d}" for index in range(800)))
+    settle(cloud, invocations=before_manifest + 2)  # the OSS event's invocation and (at least) its continuation
+    assert any(b"VodCancelContinuation" in record.event for record in invocations(cloud)), invocation_logs(cloud)
     # THEN every grant of the policy was needed, and no call of the function was refused
     decisions = decisions_since(cloud, before)
     assert [e.reason() for e in decisions if not e.allowed] == []
@@ -133,6 +142,6 @@ def test_every_grant_of_the_policy_is_needed_by_some_trigger_shape(cloud: LocalC
     assert policy is not None and policy.name == POLICY
     unused = [str(grant) for grant in policy.grants() if grant not in used]
     assert unused == [], f"granted but never needed (excessive): {unused}"
-    assert len(cloud.mns.published(RESULTS_TOPIC)) == 4
+    assert len({json.loads(m.body)["DedupeKey"] for m in cloud.mns.published(RESULTS_TOPIC)}) == 5
     sources = {json.loads(m.body)["Source"] for m in cloud.mns.published(RESULTS_TOPIC)}
     assert sources == {"oss", "mns", "http"}

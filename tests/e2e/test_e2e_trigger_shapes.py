@@ -220,8 +220,10 @@ def test_oss_event_with_an_url_encoded_key_finds_the_manifest(cloud: LocalCloud)
     # WHEN the encoded-key event is invoked
     result = invoke(cloud, event).result
     # THEN the manifest was found: the job counts as cancelled, with the event's key in the dedupe key
-    assert result["CanceledJobs"] == [job]
-    assert result["DedupeKey"] == f"oss:{MANIFEST_BUCKET}/{quote(key, safe='/')}@{etag}"
+    dedupe_key = f"oss:{MANIFEST_BUCKET}/{quote(key, safe='/')}@{etag}"
+    assert (result["DedupeKey"], result["Final"], result["Counts"]["Canceled"]) == (dedupe_key, True, 1)
+    (document,) = [message.document for message in published(cloud) if message.document["DedupeKey"] == dedupe_key]
+    assert document["CanceledJobs"] == [job]
 
 
 def test_one_oss_delivery_with_several_manifests_counts_them_all(cloud: LocalCloud) -> None:

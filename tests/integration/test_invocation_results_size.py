@@ -1,4 +1,5 @@
-"""What an OSS invocation returns: the whole results document, or only its head for a manifest too big to hold twice.
+"""What an OSS invocation returns: the request's summary (the parts are on the results topic), whatever its size;
+and a late redelivery of a finished manifest publishes nothing new.
 
 Through the real flow (lib.invocation.handle) against the plugin's local cloud, official SDKs on loopback.
 """
@@ -21,7 +22,8 @@ BUCKET = "vod-cancel-manifests"
 KEY = "cancel-requests/results-size.txt"
 
 
-def _invoke(cloud: Any, monkeypatch: pytest.MonkeyPatch, count: int, **env: str) -> tuple[Any, list[dict]]:
+def _setup(cloud: Any, monkeypatch: pytest.MonkeyPatch, count: int, **env: str) -> bytes:
+    """A manifest of ``count`` pending URLs, the function's environment, and the OSS event naming the manifest."""
     urls = [f"https://media.example.com/results-size/{i:03d} take, {i}.mp4" for i in range(count)]
     for url in urls:
         cloud.vod.seed_job(url)
@@ -38,31 +40,41 @@ def _invoke(cloud: Any, monkeypatch: pytest.MonkeyPatch, count: int, **env: str)
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    config.settings.cache_clear()
     event = json.loads((EVENTS / "oss-manifest.json").read_text())
     event["events"][0]["oss"]["object"].update(key=KEY, size=len(data), eTag=stored.etag)
+    return json.dumps(event).encode()
+
+
+def _handle(cloud: Any, event: bytes) -> tuple[Any, list[dict]]:
+    """Run the function in this process on ``event``; its return value and everything on the results topic."""
+    config.settings.cache_clear()
     context = SimpleNamespace(request_id="req-results-size", credentials=None, function=SimpleNamespace(timeout=60))
     try:
-        returned = handle(json.dumps(event).encode(), context)
+        returned = handle(event, context)
     finally:
         config.settings.cache_clear()
-    topic = variables["NOTIFY_TOPIC"]
+    topic = cloud.fc.environment()["NOTIFY_TOPIC"]
     return returned, [json.loads(m.body) for m in cloud.mns.published(topic)]
 
 
-def test_a_manifest_over_the_item_limit_returns_only_the_head(localcloud: Any, monkeypatch: pytest.MonkeyPatch):
-    # GIVEN a 7-URL manifest, a 5-item request limit and small messages
-    returned, parts = _invoke(localcloud, monkeypatch, 7, MAX_REQUEST_ITEMS="5", NOTIFY_MAX_MESSAGE_BYTES="4096")
-    # THEN the return value is the head: counts and part count, no lists ...
+def test_a_manifest_returns_its_summary_and_publishes_its_parts(localcloud: Any, monkeypatch: pytest.MonkeyPatch):
+    # GIVEN a 7-URL manifest and small messages
+    returned, parts = _handle(localcloud, _setup(localcloud, monkeypatch, 7, NOTIFY_MAX_MESSAGE_BYTES="4096"))
+    # THEN the return value is the summary: final, how many parts, the totals, no lists ...
     head = json.loads(returned)
-    assert set(head) == {"Version", "RequestId", "Source", "DedupeKey", "PartCount", "Counts"}
-    assert head["Counts"]["Requested"] == head["Counts"]["Canceled"] == 7
-    # ... and every item is in the parts on the topic
-    assert len(parts) == head["PartCount"]
+    assert set(head) == {"Version", "RequestId", "Source", "DedupeKey", "Final", "Parts", "Counts"}
+    assert head["Final"] is True and head["Counts"]["Requested"] == head["Counts"]["Canceled"] == 7
+    # ... and every item is in the parts on the topic, the last one final with the same totals
+    assert len(parts) == head["Parts"] and parts[-1]["Final"] and parts[-1]["Counts"] == head["Counts"]
     assert sum(len(part["CanceledUrls"]) for part in parts) == 7
 
 
-def test_a_small_manifest_returns_the_published_document(localcloud: Any, monkeypatch: pytest.MonkeyPatch):
-    returned, parts = _invoke(localcloud, monkeypatch, 3)
-    assert [json.loads(returned)] == parts
-    assert parts[0]["Counts"]["Canceled"] == 3 and parts[0]["PartCount"] == 1
+def test_a_late_redelivery_of_a_finished_manifest_publishes_nothing(localcloud: Any, monkeypatch: pytest.MonkeyPatch):
+    # GIVEN a manifest handled to the end
+    event = _setup(localcloud, monkeypatch, 3)
+    first, parts = _handle(localcloud, event)
+    # WHEN the same event is delivered again
+    again, after = _handle(localcloud, event)
+    # THEN nothing more is published, and the summary is the finished request's
+    assert after == parts and parts[-1]["PartCount"] == 1 and parts[0]["Counts"]["Canceled"] == 3
+    assert json.loads(again) == json.loads(first)

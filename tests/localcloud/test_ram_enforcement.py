@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import fc2
 import oss2
 import pytest
+from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_vod20170321 import models as vod_models
 from mns.mns_exception import MNSServerException
@@ -20,7 +20,14 @@ from mns.topic import TopicMessage
 
 from localcloud.auth.ram import parse_policy
 from localcloud.cloud import LocalCloud
-from localcloud.testing import fc_client, mns_account, oss_bucket, role_credentials, sts_credentials, vod_client
+from localcloud.testing import (
+    fc3_client,
+    mns_account,
+    oss_bucket,
+    role_credentials,
+    sts_credentials,
+    vod_client,
+)
 
 BUCKET, PREFIX = "vod-cancel-manifests", "cancel-requests/"
 RESULTS, REQUESTS = "vod-cancel-results", "vod-cancel-requests"
@@ -88,12 +95,13 @@ def test_each_service_refuses_what_the_policy_does_not_grant_with_its_own_error(
     assert refusal(localcloud, "oss:PutObject", f"{BUCKET}/{PREFIX}b.txt") in put.message
     assert refusal(localcloud, "oss:GetObject", f"{BUCKET}/elsewhere/a.txt") in head.message  # from x-oss-err
 
-    # ... invokes a function  THEN FC AccessDenied 403
-    with pytest.raises(fc2.FcError) as fc:
-        client = fc_client(localcloud, credential=role)
-        client.invoke_function(localcloud.fc.service_name, localcloud.fc.function_name, payload=b"{}")
-    assert (fc.value.status_code, fc.value.err_code) == (403, "AccessDenied")
-    assert refusal(localcloud, "fc:InvokeFunction", f"functions/{localcloud.fc.function_name}") in fc.value.message
+    # ... reads a function's configuration (it may only invoke itself)  THEN FC AccessDenied 403
+    with pytest.raises(ClientException) as fc:
+        fc3_client(localcloud, credential=role).get_function(
+            localcloud.fc.function_name, fc3_models.GetFunctionRequest()
+        )
+    assert (fc.value.status_code, fc.value.code) == (403, "AccessDenied")
+    assert refusal(localcloud, "fc:GetFunction", f"functions/{localcloud.fc.function_name}") in fc.value.message
 
     # AND nothing happened: the job is pending, nothing published or written, the function never ran
     assert localcloud.vod.job(job.job_id).status == "PENDING" and len(localcloud.vod.jobs()) == 1

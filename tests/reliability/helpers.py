@@ -289,19 +289,27 @@ def results_by_request(cloud: Any) -> dict[str, list[Published]]:
 
 
 def merge_parts(parts: list[Published]) -> dict[str, Any]:
-    """One results document from its parts; checks the parts are a complete, consistent set."""
+    """One results document from its parts; checks the parts are a complete, consistent set: numbered 1..n, the
+    last one final (PartCount n) with the totals, the same ids throughout, running counts that only grow."""
     assert parts, "no results message"
-    first = parts[0].body
-    count = first.get("PartCount", 1)
-    assert [p.body.get("Part", 1) for p in parts] == list(range(1, count + 1)), "parts missing or repeated"
-    merged: dict[str, Any] = {key: value for key, value in first.items() if key not in LISTS}
+    parts = sorted(parts, key=lambda p: p.body.get("Part", 1))
+    first, last = parts[0].body, parts[-1].body
+    assert [p.body.get("Part", 1) for p in parts] == list(range(1, len(parts) + 1)), "parts missing or repeated"
+    assert last.get("Final") is True and last.get("PartCount") == len(parts), "the last part is not final"
+    assert all(p.body.get("Final") is False for p in parts[:-1]), "a part before the last says it is final"
+    merged: dict[str, Any] = {key: value for key, value in last.items() if key not in LISTS}
     for name in LISTS:
         merged[name] = []
+    previous: dict[str, int] = {}
     for part in parts:
-        for key in ("RequestId", "Source", "DedupeKey", "Counts", "PartCount"):
+        for key in ("RequestId", "Source", "DedupeKey"):
             assert part.body.get(key) == first.get(key), f"part {part.body.get('Part')} disagrees on {key}"
+        counts = part.body["Counts"]
+        assert all(counts[name] >= previous.get(name, 0) for name in counts), "running counts went down"
+        previous = counts
         for name in LISTS:
             merged[name].extend(part.body.get(name, []))
+    merged["CanceledJobs"] = list(dict.fromkeys(merged["CanceledJobs"]))  # listed once per part
     tags = {p.tag for p in parts}
     merged["_tags"] = tags
     return merged

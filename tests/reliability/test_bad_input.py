@@ -16,8 +16,6 @@ import json
 import uuid
 from typing import Any
 
-import fc2
-import pytest
 from helpers import (
     MANIFEST_BUCKET,
     MANIFEST_PREFIX,
@@ -315,9 +313,9 @@ object_keys = st.text(st.characters(blacklist_categories=("Cs",), blacklist_char
 def test_oss_events_for_missing_objects_or_buckets_are_rejected(localcloud: LocalCloud, run: Run, tally: Tally) -> None:
     """An OSS event naming an object that does not exist: `ManifestNotFound`, rejected, not retried — where the
     function's role may read it (the manifest bucket, under the prefix). Elsewhere in the bucket OSS refuses the
-    read under the role's RAM policy before it looks: the function fails with `ManifestAccessDenied` (a permission
-    to fix; FC keeps the event), publishing nothing. (Other buckets: whatever OSS answers first for a bucket that
-    does not exist; the services' own tests pin that.)"""
+    read under the role's RAM policy before it looks: `ManifestAccessDenied`, rejected the same way (retrying cannot
+    change a permission; the rejection says which grant is missing). (Other buckets: whatever OSS answers first for
+    a bucket that does not exist; the services' own tests pin that.)"""
 
     @_settings(run, ci=30, soak=800)
     @given(
@@ -334,17 +332,14 @@ def test_oss_events_for_missing_objects_or_buckets_are_rejected(localcloud: Loca
         event = oss_event(localcloud, bucket, key, size=size)
         tally.cases += 1
         dotted = any(segment in (".", "..") for segment in key.split("/"))
-        if not dotted and not key.startswith(MANIFEST_PREFIX):
-            # THEN outside the role's oss:GetObject grant OSS refuses the read, so "missing" cannot be told from
-            #      "forbidden": the function fails (FC retries, then keeps the event) and publishes nothing
-            with pytest.raises(fc2.FcError, match="ManifestAccessDenied"):
-                invoke_sync(localcloud, event)
-            assert watch.new_messages() == [] and watch.new_vod_calls() == 0
-            return
         # THEN ManifestNotFound is published as a rejection; nothing else happens (a key with "." or ".."
-        #      segments cannot even be requested: HTTP clients rewrite the path)
+        #      segments cannot even be requested: HTTP clients rewrite the path). Outside the role's oss:GetObject
+        #      grant OSS refuses the read, so "missing" cannot be told from "forbidden": ManifestAccessDenied
         record = invoke_sync(localcloud, event)
-        codes = frozenset({"UnreadableManifestKey" if dotted else "ManifestNotFound"})
+        outside = not dotted and not key.startswith(MANIFEST_PREFIX)
+        codes = frozenset(
+            {"UnreadableManifestKey" if dotted else "ManifestAccessDenied" if outside else "ManifestNotFound"}
+        )
         _expect_rejected(localcloud, watch, record, codes, "oss", None)
 
     check()

@@ -79,13 +79,19 @@ def test_every_function_variable_in_s_yaml_is_read_and_documented() -> None:
 
 def test_runtime_requirements_are_only_the_official_sdks() -> None:
     """requirements.txt (what is vendored into the package) holds the official runtime SDKs and nothing else."""
-    # GIVEN requirements.txt / WHEN its package names are read / THEN they are the four official SDKs
+    # GIVEN requirements.txt / WHEN its package names are read / THEN they are the five official SDKs
     names = {
         line.split(">")[0].split("=")[0].split("<")[0].strip()
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    assert names == {"alibabacloud-vod20170321", "alibabacloud-tea-openapi", "aliyun-mns-sdk", "alibabacloud-oss-v2"}
+    assert names == {
+        "alibabacloud-vod20170321",
+        "alibabacloud-tea-openapi",
+        "aliyun-mns-sdk",
+        "alibabacloud-oss-v2",
+        "alibabacloud-fc20230330",  # only to continue a manifest request in a new invocation
+    }
 
 
 def _policy(name: str) -> dict[str, Any]:
@@ -129,3 +135,26 @@ def test_the_function_policy_names_only_s_yamls_resources() -> None:
 def test_the_role_trusts_function_compute_only() -> None:
     (statement,) = _policy("trust-policy.json")["Statement"]
     assert statement == {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["fc.aliyuncs.com"]}}
+
+
+def test_the_role_may_keep_checkpoints_outside_the_trigger_prefix_and_invoke_only_itself() -> None:
+    """The grants a manifest request that continues needs, exactly: read and write its checkpoints under
+    CHECKPOINT_PREFIX (outside the OSS trigger's prefix, so a checkpoint never invokes the function), and invoke the
+    function itself."""
+    from lib import limits
+
+    # GIVEN the policy and s.yaml's bucket, trigger prefix, function name and checkpoint prefix
+    policy = parse_policy(_policy("function-policy.json"), "function-policy.json")
+    props = _props()
+    (oss,) = [t for t in props["triggers"] if t["triggerType"] == "oss"]
+    bucket = oss["sourceArn"].rsplit(":", 1)[1]
+    prefix = props["environmentVariables"].get("CHECKPOINT_PREFIX", limits.CHECKPOINT_PREFIX)
+    # WHEN the grants on checkpoints and on FC are read
+    checkpoints = f"acs:oss:*:${{ACCOUNT_ID}}:{bucket}/{prefix}*"
+    on_checkpoints = {grant.action for grant in policy.grants() if grant.resource == checkpoints}
+    on_fc = {(grant.action, grant.resource) for grant in policy.grants() if grant.action.startswith("fc:")}
+    # THEN they are exactly these, and the checkpoints are not where the trigger fires
+    assert on_checkpoints == {"oss:GetObject", "oss:PutObject"}
+    assert on_fc == {("fc:InvokeFunction", f"acs:fc:${{REGION}}:${{ACCOUNT_ID}}:functions/{props['functionName']}")}
+    trigger_prefix = oss["triggerConfig"]["filter"]["key"]["prefix"]
+    assert not prefix.startswith(trigger_prefix) and not trigger_prefix.startswith(prefix)

@@ -9,13 +9,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from lib.envelopes import Envelope, HttpEnvelope, OssObjectRef, open_envelope
+from lib.documents import DocumentIds
+from lib.envelopes import ContinuationEnvelope, Envelope, HttpEnvelope, OssObjectRef, open_envelope
 from lib.envelopes.oss import is_manifest
 from lib.errors import BadRequestError, ConfigurationError, EventIgnored
+from lib.handoff import CONTINUATION_KEY, Handoff, continuation_event
 from lib.request import CancelRequest
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "fc3-event-templates"
@@ -73,13 +76,19 @@ class Carried:
         self.payload: bytes | None = None
         self.manifests: tuple[OssObjectRef, ...] | None = None
         self.topics: list[str] = []
+        self.continuation: tuple[str, str, str, Handoff] | None = None
 
     def from_payload(self, payload: bytes) -> CancelRequest:
         self.payload = payload
         return CancelRequest(job_ids=("x",))
 
-    def from_manifests(self, manifests: Sequence[OssObjectRef]) -> CancelRequest:
+    def from_manifests(self, manifests: Sequence[OssObjectRef], ids: DocumentIds) -> Any:
         self.manifests = tuple(manifests)
+        self.ids = ids
+        return CancelRequest(job_ids=("x",))
+
+    def from_continuation(self, bucket: str, checkpoint: str, dedupe_key: str, handoff: Handoff) -> Any:
+        self.continuation = (bucket, checkpoint, dedupe_key, handoff)
         return CancelRequest(job_ids=("x",))
 
     def check_trigger_topic(self, topic_name: str) -> None:
@@ -284,6 +293,71 @@ def test_oss_optional_fields_and_key_as_sent():
     # THEN defaults fill in and the key is as sent
     assert (ref.etag, ref.size) == ("", None)
     assert ref.key == "cancel-requests/my+list%2C1.txt"
+
+
+@pytest.mark.parametrize("name", ["Bad_Bucket!", "UPPER", "ab", "-dash-first", "dash-last-", "a" * 64, "has.dot"])
+def test_oss_bucket_name_oss_cannot_have_is_invalid_event(name):
+    """A bucket name OSS cannot have is refused before any SDK call (the SDK would refuse it the same way on every
+    retry, so FC would retry the event forever)."""
+    # GIVEN a record whose bucket name breaks OSS's naming rules / WHEN parsed / THEN InvalidEvent names it
+    record = oss_record()
+    record["oss"]["bucket"]["name"] = name
+    error = rejected({"events": [record]})
+    assert error.code == "InvalidEvent" and "not a valid OSS bucket name" in error.message
+
+
+# ---------------------------------------------------------------- continuation
+
+HANDOFF = Handoff(3, "t0k3n-of-the-hand-off")
+
+
+def continuation(**changes: Any) -> dict[str, Any]:
+    event = json.loads(
+        continuation_event(
+            bucket="bkt",
+            checkpoint_key="cancel-checkpoints/abc/checkpoint",
+            dedupe_key="oss:bkt/cancel-requests/a.txt@E1",
+            request_id="1-first",
+            handoff=HANDOFF,
+        )
+    )
+    event[CONTINUATION_KEY].update(changes)
+    for name in [name for name, value in changes.items() if value is None]:
+        del event[CONTINUATION_KEY][name]
+    return event
+
+
+def test_a_continuation_names_only_its_checkpoint_and_keeps_the_requests_ids():
+    """The function's own continuation event is its own door: the checkpoint's location and the hand-off token;
+    its results keep the request's RequestId and DedupeKey."""
+    # GIVEN the event lib.checkpoint writes / WHEN parsed
+    envelope = parse(continuation())
+    # THEN it is a continuation of that request, handing over exactly the checkpoint and the token
+    assert isinstance(envelope, ContinuationEnvelope) and envelope.problem is None
+    assert envelope.ids == DocumentIds("1-first", "oss", "oss:bkt/cancel-requests/a.txt@E1")
+    reader = carried(envelope)
+    assert reader.continuation == ("bkt", "cancel-checkpoints/abc/checkpoint", envelope.dedupe_key, HANDOFF)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Manifest": "oss://other-bucket/secret.txt"},
+        {"Token": None},
+        {"Token": "short"},
+        {"Number": 0},
+        {"Number": "3"},
+        {"Bucket": "Bad_Bucket!"},
+        {"Checkpoint": ""},
+        {"Version": 2},
+    ],
+)
+def test_a_malformed_continuation_is_rejected_without_reading_anything(changes):
+    """A continuation with other fields, or fields of the wrong shape, is InvalidEvent: nothing is read."""
+    # GIVEN a continuation event that is not exactly what the function writes / WHEN parsed / THEN InvalidEvent
+    error = rejected(continuation(**changes))
+    assert error.code == "InvalidEvent"
+    assert parse(continuation(**changes)).dedupe_key == f"invalid-continuation:{FC_REQUEST_ID}"
 
 
 # ---------------------------------------------------------------- MNS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -64,19 +65,34 @@ def merged(documents: list[tuple[str, str]]) -> dict[str, list]:
 
 
 def assert_valid_split(results: Results, documents: list[tuple[str, str]], max_bytes: int) -> None:
-    """Every part fits, is complete JSON with the same header, and the parts' lists partition the whole."""
+    """Every part fits and is complete JSON with the same header; parts are numbered 1..n, only the last is final
+    (with PartCount n and the totals); the running counts only grow; the lists partition the whole (a job ID is
+    listed once per part)."""
     ((whole_text, whole_tag),) = results_documents(results, IDS, max_bytes=10**12)
     whole = json.loads(whole_text)
     parts = [json.loads(text) for text, _ in documents]
     assert all(len(text.encode("utf-8")) <= max_bytes for text, _ in documents)
     assert [part["Part"] for part in parts] == list(range(1, len(parts) + 1))
-    assert {part["PartCount"] for part in parts} == {len(parts)}
-    assert {tag for _, tag in documents} == {whole_tag}
+    assert [part["Final"] for part in parts] == [False] * (len(parts) - 1) + [True]
+    assert ["PartCount" in part for part in parts] == [False] * (len(parts) - 1) + [True]
+    assert parts[-1]["PartCount"] == len(parts) and parts[-1]["Counts"] == whole["Counts"]
+    assert documents[-1][1] == whole_tag
     for part in parts:
-        assert {key: part[key] for key in ("Version", "RequestId", "Source", "DedupeKey", "Counts")} == {
-            key: whole[key] for key in ("Version", "RequestId", "Source", "DedupeKey", "Counts")
+        assert {key: part[key] for key in ("Version", "RequestId", "Source", "DedupeKey")} == {
+            key: whole[key] for key in ("Version", "RequestId", "Source", "DedupeKey")
         }
-    assert merged(documents) == {name: whole[name] for name in LISTS}
+    for earlier, later in itertools.pairwise(parts):
+        assert all(earlier["Counts"][name] <= later["Counts"][name] for name in earlier["Counts"])
+    lists = merged(documents)
+    lists["CanceledJobs"] = list(dict.fromkeys(lists["CanceledJobs"]))
+    joined: list[dict] = []  # a CanceledUrls entry too big for a message is split into entries of the same URL
+    for entry in lists["CanceledUrls"]:
+        if joined and joined[-1]["UploadUrl"] == entry["UploadUrl"]:
+            joined[-1] = {**joined[-1], "JobIds": joined[-1]["JobIds"] + entry["JobIds"]}
+        else:
+            joined.append(entry)
+    lists["CanceledUrls"] = joined
+    assert lists == {name: whole[name] for name in LISTS}
 
 
 # ---------------------------------------------------------------- outcomes and Results
@@ -151,6 +167,7 @@ def test_results_document_shape():
         "Source": "http",
         "DedupeKey": "http:req-1",
         "Part": 1,
+        "Final": True,
         "PartCount": 1,
         "Counts": {"Requested": 6, "Canceled": 2, "NonExists": 2, "NotCancellable": 1, "Failed": 1},
         "CanceledJobs": ["job-a", "job-u1"],
@@ -186,7 +203,8 @@ def test_split_100k_outcomes_lossless():
     # THEN there are many parts, each valid and within the limit, together equal to the whole
     assert len(documents) > 50
     assert_valid_split(results, documents, MAX_MESSAGE_BYTES)
-    assert json.loads(documents[0][0])["Counts"]["Requested"] == 100_000
+    assert json.loads(documents[-1][0])["Counts"]["Requested"] == 100_000
+    assert 0 < json.loads(documents[0][0])["Counts"]["Requested"] < 100_000  # running counts
 
 
 def test_parts_are_packed_tightly():

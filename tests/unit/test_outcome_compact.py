@@ -1,10 +1,10 @@
-"""Results stores outcomes compactly and ResultsParts builds messages one at a time — neither changes what is read."""
+"""Results stores outcomes compactly and PartWriter builds messages one at a time — neither changes what is read."""
 
 from __future__ import annotations
 
 import json
 
-from lib.documents import DocumentIds, ResultsParts, results_documents
+from lib.documents import DocumentIds, PartWriter, results_documents, summary_document
 from lib.outcome import ItemOutcome, OutcomeKind, Results
 
 IDS = DocumentIds(request_id="r-1", source="oss", dedupe_key="oss:b/k@e")
@@ -46,27 +46,43 @@ def test_the_same_text_as_both_kinds_keeps_both():
     assert results.get("x", is_url=True).kind is OutcomeKind.NOT_FOUND
 
 
-def test_streamed_parts_equal_the_parts_built_at_once_and_are_counted_first():
-    # GIVEN results that need several messages WHEN streamed THEN same parts, each with the right PartCount
-    results = Results(
-        [ItemOutcome.canceled(f"https://h/{i:05d}.mp4", is_url=True, job_ids=[f"{i:032x}"]) for i in range(2000)]
-    )
-    parts = ResultsParts(results, IDS, max_bytes=8000)
-    streamed = list(parts)
-    assert streamed == results_documents(results, IDS, max_bytes=8000)
-    assert len(streamed) == parts.count > 1
-    assert all(json.loads(text)["PartCount"] == parts.count for text, _ in streamed)
+def test_parts_written_as_outcomes_arrive_equal_the_parts_built_at_once():
+    # GIVEN results that need several messages WHEN fed one outcome at a time THEN the same parts come out
+    outcomes = [ItemOutcome.canceled(f"https://h/{i:05d}.mp4", is_url=True, job_ids=[f"{i:032x}"]) for i in range(2000)]
+    writer = PartWriter(IDS, max_bytes=8000)
+    streamed = []
+    for outcome in outcomes:
+        writer.add(outcome)
+        streamed.extend(writer.take())
+    streamed.append(writer.finish())
+    assert streamed == results_documents(Results(outcomes), IDS, max_bytes=8000)
+    assert len(streamed) > 1 and json.loads(streamed[-1][0])["PartCount"] == len(streamed)
+
+
+def test_a_writer_carried_over_to_another_invocation_writes_what_it_would_have():
+    # GIVEN a writer that stops half-way and one resumed from its state
+    outcomes = _mixed() * 1
+    whole = results_documents(outcomes, IDS, max_bytes=4096)
+    first = PartWriter(IDS, max_bytes=4096)
+    for outcome in outcomes[:4]:
+        first.add(outcome)
+    documents = first.take()
+    second = PartWriter(IDS, max_bytes=4096, resume=json.loads(json.dumps(first.state())))
+    for outcome in outcomes[4:]:
+        second.add(outcome)
+    # THEN together they wrote exactly the parts one writer writes
+    assert [*documents, *second.take(), second.finish()] == whole
 
 
 def test_summary_is_the_head_without_lists():
     results = Results(_mixed())
-    parts = ResultsParts(results, IDS)
-    summary = json.loads(parts.summary())
+    summary = json.loads(summary_document(IDS, results.counts(), 3, final=True))
     assert summary == {
         "Version": 1,
         "RequestId": "r-1",
         "Source": "oss",
         "DedupeKey": "oss:b/k@e",
-        "PartCount": 1,
+        "Final": True,
+        "Parts": 3,
         "Counts": results.counts(),
     }

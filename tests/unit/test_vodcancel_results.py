@@ -1,5 +1,6 @@
-"""vodcancel's assembly of results documents: parts by DedupeKey, complete at PartCount or at a Final part,
-redeliveries, rejections, and one item per requested item."""
+"""vodcancel's assembly of results documents: parts by DedupeKey, complete at a Final part (or at PartCount),
+running counts for the progress bar, redeliveries, rejections, a final part that says the manifest could not be
+read to its end, and one item per requested item."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def test_parts_complete_at_part_count_in_any_order_and_duplicates_are_dropped() 
     assert assembler.complete
     request = assembler.request
     assert request is not None
-    assert (request.total, request.done) == (4, 3)
+    assert (request.total, request.done) == (4, 4)
     assert [item.item for item in request.items()] == ["u1", "j1", "u3"]
 
 
@@ -47,6 +48,30 @@ def test_a_final_part_completes_streamed_parts_without_a_part_count() -> None:
     assert assembler.complete
     assert assembler.request is not None
     assert [item.outcome for item in assembler.request.items()] == ["Canceled", "NonExists", "Failed"]
+
+
+def test_progress_counts_the_parts_in_order_and_the_total_comes_with_the_final_part() -> None:
+    def running(number: int, requested: int, **fields: Any) -> dict[str, Any]:
+        counts = {"Requested": requested, "Canceled": requested, "NonExists": 0, "NotCancellable": 0, "Failed": 0}
+        return {**part(number, count=None, **fields), "Counts": counts}
+
+    assembler = Assembler(KEY)
+    assembler.add(running(2, 5, Final=False, CanceledJobs=["j3", "j4", "j5"]))
+    assert assembler.request is not None and (assembler.request.done, assembler.request.total) == (0, None)
+    assembler.add(running(1, 2, Final=False, CanceledJobs=["j1", "j2"]))
+    assert (assembler.request.done, assembler.request.total) == (5, None)  # part 2 is in: its running count
+    assembler.add(running(3, 6, Final=True, PartCount=3, CanceledJobs=["j6"]))
+    assert assembler.complete and (assembler.request.done, assembler.request.total) == (6, 6)
+
+
+def test_a_final_part_with_an_error_completes_the_request_it_is_not_a_rejection() -> None:
+    assembler = Assembler(KEY)
+    assembler.add(part(1, count=None, Final=False, NonExists=["j1"]))
+    error = {"Code": "ManifestChanged", "Message": "manifest oss://b/k was replaced while it was being read"}
+    assembler.add(part(2, count=None, Final=True, PartCount=2, Error=error))
+    assert assembler.complete and assembler.request is not None
+    assert assembler.request.rejection is None and assembler.request.head["Error"] == error
+    assert [item.item for item in assembler.request.items()] == ["j1"]
 
 
 def test_a_redelivery_under_another_request_id_does_not_mix_with_the_first() -> None:
