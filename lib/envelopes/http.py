@@ -10,7 +10,7 @@ synchronous calls, and the caller holds the results.
 from __future__ import annotations
 
 import base64
-import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -65,6 +65,11 @@ def _check_method(method: str) -> None:
         raise MethodNotAllowedError(f"HTTP method {excerpt(method, 20)} is not allowed; use POST")
 
 
+# Checked here, not by ``b64decode(validate=True)``: on Python 3.10 (FC's runtime) that takes a lone "=" as b"",
+# where 3.11 refuses it; the pattern gives the same answer on both.
+_STRICT_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
 def _event_body(document: Mapping[str, Any]) -> bytes:
     body = document.get("body")
     if body is None:
@@ -73,10 +78,9 @@ def _event_body(document: Mapping[str, Any]) -> bytes:
         raise BadRequestError("InvalidEvent", "HTTP event body is not a string")
     if document.get("isBase64Encoded") is not True:
         return body.encode("utf-8", "surrogatepass")
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequestError("InvalidBase64", "HTTP body is marked base64 but is not valid base64") from None
+    if _STRICT_BASE64.fullmatch(body) is None:
+        raise BadRequestError("InvalidBase64", "HTTP body is marked base64 but is not valid base64")
+    return base64.b64decode(body)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -458,6 +458,20 @@ def test_http_invalid_base64_is_rejected():
     assert rejected(http_event("not base64!", b64=True)).code == "InvalidBase64"
 
 
+@pytest.mark.parametrize("body", ["=", "==", "a===", "YQ", "YQ=", "YWJj\n", "=YWJj", "YW=J"])
+def test_http_base64_with_bad_padding_is_rejected_on_every_python(body):
+    """Padding alone, missing or misplaced is InvalidBase64 on 3.10 too, where b64decode takes "=" as b""."""
+    # GIVEN a body marked base64 whose padding is wrong / WHEN parsed / THEN InvalidBase64, not an empty request
+    assert rejected(http_event(body, b64=True)).code == "InvalidBase64"
+
+
+@pytest.mark.parametrize(("body", "payload"), [("", b""), ("YQ==", b"a"), ("YWI=", b"ab"), ("YWJj", b"abc")])
+def test_http_base64_with_every_padding_length_is_decoded(body, payload):
+    """Standard base64 with zero, one or two padding characters decodes."""
+    # GIVEN well-formed base64 / WHEN parsed / THEN the decoded bytes
+    assert carried(parse(http_event(body, b64=True))).payload == payload
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "HEAD", "OPTIONS"])
 def test_http_only_post_is_allowed(method):
     """Every method but POST is MethodNotAllowed, answered with 405."""
