@@ -21,6 +21,7 @@ from lib.urls import url_key
 __all__ = [
     "CANCELED_STATUSES",
     "MAX_LISTED_JOBS",
+    "NOT_SENT",
     "JobInfo",
     "UrlMatcher",
     "decide_answer",
@@ -31,6 +32,7 @@ __all__ = [
     "decide_urls_from_infos",
     "failed_outcomes",
     "listed",
+    "never_sent",
 ]
 
 CANCELED_STATUSES = frozenset({"CANCELED", "CANCELLED"})
@@ -76,6 +78,15 @@ class JobInfo:
     @property
     def is_canceled(self) -> bool:
         return self.status.strip().upper() in CANCELED_STATUSES
+
+
+NOT_SENT = "not attempted: the invocation deadline was reached before this batch could be sent"
+"""The message of a batch the deadline kept from VOD: nothing was asked, so a later invocation may simply send it."""
+
+
+def never_sent(outcomes: Sequence[ItemOutcome]) -> bool:
+    """Whether these are the outcomes of a batch that never reached VOD (every item FAILED ``NOT_SENT``)."""
+    return bool(outcomes) and all(o.code == "DeadlineExceeded" and o.message == NOT_SENT for o in outcomes)
 
 
 def failed_outcomes(batch: Batch, code: str, message: str, items: Sequence[str] | None = None) -> list[ItemOutcome]:

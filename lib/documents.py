@@ -271,7 +271,8 @@ class PartWriter:
         part being filled (at most one message of entries). Closed parts must have been taken."""
         if self._ready:
             raise RuntimeError("take() the closed parts before saving the state")
-        return {"NextPart": self.next_part, "Counts": dict(self.counts), "Lists": self._part.lists}
+        lists = {name: list(values) for name, values in self._part.lists.items()}  # a snapshot: writing goes on
+        return {"NextPart": self.next_part, "Counts": dict(self.counts), "Lists": lists}
 
     def _restore(self, state: Any) -> None:
         self.next_part = int(state["NextPart"])

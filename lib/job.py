@@ -9,8 +9,10 @@ Each invocation that works on it (the OSS event's, its FC retries, the continuat
    Every ``CHECKPOINT_INTERVAL_S``, and whenever a part is full, it *cuts*: batches up to that line are finished,
    the checkpoint is written (with the parts about to go out), then the parts are published;
 4. near the deadline it stops sending batches, cuts, and hands the checkpoint to a new asynchronous invocation of
-   itself (lib.continuation). Past ``MAX_CONTINUATIONS``, or when FC does not accept the continuation, what is left
-   is reported FAILED (``ContinuationLimitExceeded`` / ``ContinuationFailed``) without calling VOD — never dropped.
+   itself (lib.continuation). It also stops as soon as a batch comes back unsent (the quota had no room for it
+   before the deadline): the batches in flight are reported ``DeadlineExceeded``, the lines after them go on.
+   Past ``MAX_CONTINUATIONS``, or when FC does not accept the continuation, what is left is reported FAILED
+   (``ContinuationLimitExceeded`` / ``ContinuationFailed``) without calling VOD — never dropped.
 
 A checkpoint that says the request is done answers a late redelivery: nothing new is published.
 """
@@ -28,6 +30,7 @@ from lib.batches import Batch, BatchBuilder
 from lib.checkpoint import Checkpoint, CheckpointStore
 from lib.config import Settings
 from lib.continuation import ContinuationFailed
+from lib.decisions import never_sent
 from lib.dedupe import SeenStore, ordinal
 from lib.documents import DocumentIds, PartWriter
 from lib.errors import BadRequestError, EventIgnored
@@ -91,6 +94,7 @@ class ManifestJob:
         margin = min(s.continuation_margin_s, max(cutoff - ctx.clock(), 0.0) / 4)  # a short timeout still works
         # never so close to the cutoff that a batch taken could not be sent: it would be reported, not continued
         self._stop_at = cutoff - max(margin, _LEAST_SEND_S)
+        self.send_by = cutoff - _LEAST_SEND_S  # a batch taken must be sent by then: the quota's queue counts too
         self.reader = ManifestReader(ctx.objects, max_bytes=s.max_manifest_bytes)
 
     @property
@@ -309,6 +313,9 @@ class _Run:
         self.builder = BatchBuilder()
         self.order = InOrder()
         self.cuts: deque[_Cut] = deque()
+        self.short_of_time = False  # a batch came back unsent: the quota has no room left before the deadline
+        self.returned = 0  # batches back from the engine (the builder counts those taken)
+        self.quota_s = 1.0 / job.ctx.settings.cancel_qps  # what each batch waiting for the quota adds to the queue
         self.writer = PartWriter(job.ids, max_bytes=job.ctx.settings.max_message_bytes, resume=self.cp.writer)
         self.last_cut = self.clock()
         self.progress = Progress(
@@ -322,6 +329,9 @@ class _Run:
             if not self._catch_up(store):
                 return  # out of time: the next invocation goes on filling it (on this instance, if it lands here)
             for batch, outcomes in self.engine.stream(self._batches(store), self.job.ctx.deadline):
+                self.returned += 1
+                # (only once something went through: an invocation that sends nothing still gets somewhere)
+                self.short_of_time = self.short_of_time or (never_sent(outcomes) and self.order.released > 0)
                 for released in self.order.add(batch, outcomes):
                     for outcome in released:
                         self.writer.add(outcome)
@@ -358,7 +368,7 @@ class _Run:
         for block in self.job.reader.blocks(self.cp.manifests, self.cp.position, validated=True):
             firsts = store.first_occurrences(_keys(block), block[-1].after) if block else []
             for line, first in zip(block, firsts, strict=True):
-                if self.clock() >= self.stop_at:
+                if self.clock() >= self.stop_at or self.short_of_time or self._queue_full():
                     self.job.ctx.prepare_continuation()  # while the batches in flight finish
                     yield from self._cut_here(position, lines, last=False)
                     return
@@ -370,6 +380,12 @@ class _Run:
             if self._cut_due():
                 yield from self._cut_here(position, lines, last=False)
         yield from self._cut_here(position, lines, last=True)
+
+    def _queue_full(self) -> bool:
+        """Whether the batches taken and not back yet fill the quota until ``send_by``: one more would wait for
+        the quota past it and come back unsent, so the next invocation should have it."""
+        queued = self.builder.closed - self.returned
+        return self.clock() + queued * self.quota_s >= self.job.send_by
 
     def _cut_due(self) -> bool:
         """A part is full (and no cut is on its way already), or the interval has passed since the last cut."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lib.batches import Batch, iter_batches, respelled
-from lib.decisions import MAX_LISTED_JOBS, decide_answer, decide_infos, failed_outcomes, listed
+from lib.decisions import MAX_LISTED_JOBS, NOT_SENT, decide_answer, decide_infos, failed_outcomes, listed
 from lib.limits import (
     DEADLINE_MARGIN_S,
     VOD_CANCEL_QPS,
@@ -44,7 +44,6 @@ IN_FLIGHT_HEADROOM = 1.5
 INITIAL_IN_FLIGHT = 8
 """Batches in flight before the first one has been timed."""
 
-_NOT_ATTEMPTED = "not attempted: the invocation deadline was reached before this batch could be sent"
 _NO_ANSWER = "no answer from VOD before the invocation deadline; these items may or may not have been cancelled"
 _GAP = "no outcome was recorded for this item (a bug); retry it"
 
@@ -198,7 +197,7 @@ class Canceller:
         for batch in batches:
             self.stats.batches += 1
             if self._clock() >= cutoff - self.options.retry.min_attempt_s:
-                yield batch, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED)
+                yield batch, failed_outcomes(batch, "DeadlineExceeded", NOT_SENT)
                 continue
             while len(in_flight) >= self._submit_limit(workers):
                 done = self._collect(in_flight, cutoff)
@@ -206,7 +205,7 @@ class Canceller:
                     break
                 yield from done
             if len(in_flight) >= self._submit_limit(workers):  # nothing finished by the cutoff: stop sending
-                yield batch, failed_outcomes(batch, "DeadlineExceeded", _NOT_ATTEMPTED)
+                yield batch, failed_outcomes(batch, "DeadlineExceeded", NOT_SENT)
                 continue
             in_flight[pool.submit(self._run_batch, batch, cutoff)] = batch
         while in_flight:
@@ -259,6 +258,8 @@ class Canceller:
         try:
             canceled, non_exists = self._api.cancel(cutoff, **batch.fields())
         except CallFailed as failure:
+            if failure.attempts == 0:  # the deadline (or the quota up to it) kept the batch from VOD altogether
+                return failed_outcomes(batch, "DeadlineExceeded", NOT_SENT)
             return failed_outcomes(batch, failure.code, failure.message)
         decided, open_keys = decide_answer(batch, canceled, non_exists)
         if not open_keys:

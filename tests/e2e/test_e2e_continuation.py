@@ -149,6 +149,32 @@ def test_a_manifest_bigger_than_an_invocation_completes_across_invocations_each_
     assert progress and all(p["total"] == len(lines) and "rate" in p and "eta_s" in p for p in progress)
 
 
+def test_a_manifest_hands_over_before_taking_more_than_the_quota_can_send(cloud: LocalCloud) -> None:
+    """A slow VOD at a low quota keeps batches queued for the quota: an invocation takes no more than its quota can
+    send before the deadline and hands the rest over, rather than reporting queued batches "not attempted"."""
+    # GIVEN 600 unknown job IDs, 10 CancelUrlUploadJobs calls/s, and VOD taking 1 s to answer each call
+    # (a deadline margin in production's proportion: the calls in flight may take most of it)
+    cloud.fc.set_timeout(8)
+    cloud.fc.set_env(**{**SHORT, "DEADLINE_MARGIN_S": "1.5"})
+    use_quota(cloud, 10)
+    cloud.faults.add(service="vod", operation="CancelUrlUploadJobs", latency_ms=1000)
+    items = [f"queued-{i:05d}" for i in range(600)]
+    # WHEN the manifest is uploaded
+    etag = put_manifest(cloud, f"{MANIFEST_PREFIX}queued.txt", "\n".join(items))
+    wait_for_the_chain(cloud)
+    # THEN it took a continuation or more, and every item is reported once
+    records = invocations(cloud)
+    logs = invocation_logs(cloud)
+    assert_every_invocation_ended_well(records, logs)
+    assert len({r.request_id for r in records}) >= 2, logs
+    whole = assert_part_invariants(parts_of(cloud, f"oss:{MANIFEST_BUCKET}/{MANIFEST_PREFIX}queued.txt@{etag}"))
+    assert reported_items(whole, set(items)) == Counter(items)
+    # AND none is reported "not attempted": every one was sent (a call sent within its last second of an
+    # invocation can still time out waiting for the answer: those are reported, their state unknown)
+    unsent = [entry for entry in whole["Failed"] if "not attempted" in entry["Message"]]
+    assert not unsent and whole["Counts"]["NonExists"] > len(items) // 2, (unsent[:3], whole["Counts"])
+
+
 def test_an_invocation_killed_mid_way_resumes_from_its_checkpoint_on_redelivery(cloud: LocalCloud) -> None:
     """MNS hangs on a publish until FC's timeout kills the instance; FC's async retry delivers the OSS event again and
     it resumes from the checkpoint: nothing lost, nothing reported twice, nothing before the checkpoint redone."""
@@ -218,9 +244,13 @@ def test_a_continuation_fc_refuses_leaves_every_remaining_item_reported(cloud: L
     whole = assert_part_invariants(parts_of(cloud, f"oss:{MANIFEST_BUCKET}/{MANIFEST_PREFIX}refused.txt@{etag}"))
     assert reported_items(whole, set(pending)) == Counter(pending)
     failed = {entry["Item"]: entry["Code"] for entry in whole["Failed"]}
-    assert failed and set(failed.values()) == {"ContinuationFailed"}
-    # AND the items reported failed were not cancelled; the others were
-    assert all(cloud.vod.job(job).status == "PENDING" for job in failed)
+    # (a batch in flight at the hand-off that VOD did not answer before the cutoff is DeadlineExceeded, as documented:
+    # on a loaded machine VOD's answer can take longer than the test's short margin)
+    codes = Counter(failed.values())
+    assert codes["ContinuationFailed"] > 0 and set(codes) <= {"ContinuationFailed", "DeadlineExceeded"}, codes
+    # AND the items left to the continuation were not cancelled, the ones reported cancelled were
+    # (a DeadlineExceeded one may have been cancelled late: its state is unknown, as its message says)
+    assert all(cloud.vod.job(job).status == "PENDING" for job, code in failed.items() if code == "ContinuationFailed")
     assert all(cloud.vod.job(job).status == "CANCELED" for job in set(pending) - set(failed))
 
 
@@ -241,5 +271,7 @@ def test_past_max_continuations_what_is_left_is_reported(cloud: LocalCloud) -> N
     whole = assert_part_invariants(parts_of(cloud, f"oss:{MANIFEST_BUCKET}/{MANIFEST_PREFIX}bounded.txt@{etag}"))
     assert reported_items(whole, set(items)) == Counter(items)
     codes = Counter(entry["Code"] for entry in whole["Failed"])
-    assert codes["ContinuationLimitExceeded"] > 0 and set(codes) <= {"ContinuationLimitExceeded", "DeadlineExceeded"}
+    what = (codes, whole["Counts"], logs[-3000:])
+    assert codes["ContinuationLimitExceeded"] > 0, what
+    assert set(codes) <= {"ContinuationLimitExceeded", "DeadlineExceeded"}, what
     assert whole["Counts"]["NonExists"] > 0

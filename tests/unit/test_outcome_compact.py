@@ -86,3 +86,18 @@ def test_summary_is_the_head_without_lists():
         "Parts": 3,
         "Counts": results.counts(),
     }
+
+
+def test_a_writers_state_is_a_snapshot_that_later_outcomes_do_not_change():
+    # GIVEN a writer's state taken at a checkpoint
+    outcomes = _mixed()
+    writer = PartWriter(IDS, max_bytes=4096)
+    for outcome in outcomes[:4]:
+        writer.add(outcome)
+    state = writer.state()
+    saved = json.dumps(state)
+    # WHEN the writer goes on (outcomes the checkpoint does not cover: the next invocation redoes them)
+    for outcome in outcomes[4:]:
+        writer.add(outcome)
+    # THEN the state still says only what was written when it was taken
+    assert json.dumps(state) == saved

@@ -12,12 +12,15 @@ import pytest
 
 from lib.batches import Batch, encode_url, iter_batches, wire_length
 from lib.decisions import (
+    NOT_SENT,
     JobInfo,
     UrlMatcher,
     decide_job_batch,
     decide_jobs_from_infos,
     decide_url_batch,
     decide_urls_from_infos,
+    failed_outcomes,
+    never_sent,
 )
 from lib.outcome import ItemOutcome
 
@@ -226,3 +229,16 @@ def test_long_urls_are_batched_by_wire_size_and_an_oversized_one_goes_alone():
     assert any(b.keys == (huge,) for b in batches)
     for url in [*ODD_URLS, huge, long_urls[0], "http://h/a b,c~_.-"]:
         assert wire_length(url) == len(quote_plus(encode_url(url)))  # what the SDK's urlencode produces
+
+
+def test_never_sent_is_a_whole_batch_the_deadline_kept_from_vod():
+    """Only a batch whose every item failed NOT_SENT counts as never sent (a manifest then leaves it to the next
+    invocation); a timed-out answer, or a batch partly settled, was sent."""
+    batch = Batch("job_ids", ("a", "b"), ("a", "b"), seq=1)
+    assert never_sent(failed_outcomes(batch, "DeadlineExceeded", NOT_SENT))
+    assert not never_sent(failed_outcomes(batch, "DeadlineExceeded", "no answer from VOD before the deadline"))
+    assert not never_sent(failed_outcomes(batch, "ServiceUnavailable", NOT_SENT))
+    assert not never_sent(
+        [*failed_outcomes(batch, "DeadlineExceeded", NOT_SENT, ["a"]), ItemOutcome.canceled("b", is_url=False)]
+    )
+    assert not never_sent([])
