@@ -170,11 +170,6 @@ class PartWriter:
             self._restore(resume)
 
     @property
-    def pending_entries(self) -> int:
-        """Entries in the part being filled."""
-        return self._part.entries
-
-    @property
     def ready(self) -> int:
         """Closed parts not yet taken."""
         return len(self._ready)

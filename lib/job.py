@@ -363,12 +363,12 @@ class _Run:
         return done
 
     def _batches(self, store: SeenStore) -> Iterator[Batch]:
-        """The batches from the resume position on; cuts as it goes; stops (with a cut) at ``stop_at``."""
+        """The batches from the resume position on; cuts as it goes; stops (with a cut) when it is time to hand over."""
         position, lines = self.cp.position, self.cp.lines_done
         for block in self.job.reader.blocks(self.cp.manifests, self.cp.position, validated=True):
             firsts = store.first_occurrences(_keys(block), block[-1].after) if block else []
             for line, first in zip(block, firsts, strict=True):
-                if self.clock() >= self.stop_at or self.short_of_time or self._queue_full():
+                if self._time_to_stop():
                     self.job.ctx.prepare_continuation()  # while the batches in flight finish
                     yield from self._cut_here(position, lines, last=False)
                     return
@@ -381,11 +381,12 @@ class _Run:
                 yield from self._cut_here(position, lines, last=False)
         yield from self._cut_here(position, lines, last=True)
 
-    def _queue_full(self) -> bool:
-        """Whether the batches taken and not back yet fill the quota until ``send_by``: one more would wait for
-        the quota past it and come back unsent, so the next invocation should have it."""
+    def _time_to_stop(self) -> bool:
+        """``stop_at`` has come; or a batch came back unsent; or the batches taken and not back yet fill the quota
+        until ``send_by``, so one more would wait past it and come back unsent: the next invocation should have it."""
+        now = self.clock()
         queued = self.builder.closed - self.returned
-        return self.clock() + queued * self.quota_s >= self.job.send_by
+        return now >= self.stop_at or self.short_of_time or now + queued * self.quota_s >= self.job.send_by
 
     def _cut_due(self) -> bool:
         """A part is full (and no cut is on its way already), or the interval has passed since the last cut."""

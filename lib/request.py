@@ -70,13 +70,6 @@ class CancelRequest:
         for upload_url in self.upload_urls:
             yield RequestedItem(upload_url.original, True)
 
-    def validated_items(self) -> Iterator[Item]:
-        """Every item with what is sent for it: job IDs first, then upload URLs."""
-        for job_id in self.job_ids:
-            yield Item(job_id, False, job_id)
-        for upload_url in self.upload_urls:
-            yield Item(upload_url.original, True, upload_url.url)
-
 
 def decode_payload(payload: bytes | bytearray | memoryview | str) -> str:
     """UTF-8 text of a payload without its BOM; invalid UTF-8 is an ``InvalidEncoding`` bad request."""

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
-from fc_helpers import payload, write_project
+from fc_helpers import payload
 
 from localcloud.cloud import LocalCloud
-
-
-@pytest.fixture(scope="module")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_project(tmp_path_factory.mktemp("control"))) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-def cloud(shared_cloud: LocalCloud) -> LocalCloud:
-    shared_cloud.reset()
-    return shared_cloud
 
 
 def call(cloud: LocalCloud, method: str, path: str, body: Any = None, expect: int = 200) -> Any:

@@ -37,18 +37,6 @@ RUNTIME = RuntimeOptions()
 
 
 @pytest.fixture(scope="module")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_project(tmp_path_factory.mktemp("fc-api"))) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-def cloud(shared_cloud: LocalCloud) -> LocalCloud:
-    shared_cloud.reset()
-    return shared_cloud
-
-
-@pytest.fixture(scope="module")
 def source_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """The fixture function run from its source tree (so it can import the dev SDKs), without asyncInvokeConfig."""
     project = write_project(tmp_path_factory.mktemp("fc-api-source"))

@@ -6,29 +6,16 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
-from fc_helpers import signed_request, write_project
+from fc_helpers import signed_request
 
 from localcloud.cloud import LocalCloud
 from localcloud.fc.trigger_gate import trigger_domain
 from localcloud.testing import http_trigger_client, trigger_request
 
 SERVICE, FUNCTION = "fixture-project", "fixture-fn"
-
-
-@pytest.fixture(scope="module")
-def shared_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    with LocalCloud(write_project(tmp_path_factory.mktemp("fc-http"))) as cloud:
-        yield cloud
-
-
-@pytest.fixture
-def cloud(shared_cloud: LocalCloud) -> LocalCloud:
-    shared_cloud.reset()
-    return shared_cloud
 
 
 def signed(cloud: LocalCloud, method: str, path: str, **kwargs: object) -> http.client.HTTPResponse:

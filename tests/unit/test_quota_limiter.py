@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fake_time import FakeTime
 from pacing_sim import Clock, replay
 
 from lib import ratelimit
@@ -19,21 +20,8 @@ WINDOW = QuotaRule("window")
 BUCKET = QuotaRule("bucket")  # burst = the quota: one second's worth
 
 
-class FakeTime:
-    """A manual clock: sleep() advances it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def make(rate: float, rule: ratelimit.Rule | None = None) -> tuple[QuotaLimiter, FakeTime]:
-    t = FakeTime()
+    t = FakeTime(1000.0)
     return QuotaLimiter(rate, rule=rule, clock=t.clock, sleep=t.sleep), t
 
 

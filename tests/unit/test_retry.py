@@ -8,6 +8,7 @@ import pytest
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryPolicyContext
+from fake_time import FakeTime
 
 from lib.retry import Backoff, CallFailed, CallStats, RetryPolicy, call_with_retry, classify, scrub
 
@@ -180,17 +181,6 @@ def test_backoff_never_undercuts_retry_after():
 
 
 # -- the retry loop ------------------------------------------------------------------------------------------
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class RecordingLimiter:
